@@ -1,0 +1,1 @@
+"""Evidence: the hash-chained raw archive and its verification."""

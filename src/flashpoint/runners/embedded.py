@@ -1,0 +1,295 @@
+"""The embedded runner: read sources, run the stages, write the store in batches through one writer.
+
+Resumable and idempotent: each file is known by a fingerprint and a checkpoint (the ordinal of the
+next record to read) that commits in the same transaction as the batch it ends. A run killed at any
+point restarts at the last committed batch; records read again are recognised by their ids.
+Bad records never stop a run: they go to quarantine with the file, the record and the reason.
+
+Example:
+    >>> from flashpoint.config import Config
+    >>> from flashpoint.store import SqliteStore
+    >>> runner = EmbeddedRunner(SqliteStore(":memory:"), Config.from_mapping({"privacy": {"pseudonym_key": "k" * 32}}))
+    >>> runner.pipeline.stages[0].name
+    'pseudonymise'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flashpoint.config import Config
+from flashpoint.errors import ConfigError, FlashpointError, RecordError
+from flashpoint.model import Enriched, RawRecord, Skipped
+from flashpoint.sources import detect_format, expand_paths, source_for
+from flashpoint.sources.base import Options, Source, SplitError
+from flashpoint.stages import Pipeline, Stage
+from flashpoint.stages.privacy import Pseudonymise, Pseudonymiser
+from flashpoint.stages.text import ContentHash, NormaliseUnicode
+from flashpoint.store.base import Batch, QuarantineItem, Store
+
+log = logging.getLogger("flashpoint.ingest")
+
+FINGERPRINT_BLOCK = 1 << 20
+
+
+def default_stages(config: Config) -> list[Stage]:
+    """The foundation's stages; later issues append theirs."""
+    return [
+        Pseudonymise(Pseudonymiser(config.pseudonym_key()), config.privacy.keep_raw_authors),
+        NormaliseUnicode(),
+        ContentHash(),
+    ]
+
+
+def fingerprint(path: Path) -> str:
+    """Identify a file by its size and sampled content (first and last MiB and 16 blocks between),
+    so that a moved or renamed file is still known, without reading a 1 GB file twice."""
+    size = path.stat().st_size
+    digest = hashlib.sha256(str(size).encode())
+    with path.open("rb") as handle:
+        if size <= 18 * FINGERPRINT_BLOCK:
+            for block in iter(lambda: handle.read(FINGERPRINT_BLOCK), b""):
+                digest.update(block)
+        else:
+            offsets = [0] + [size * i // 17 for i in range(1, 17)] + [size - FINGERPRINT_BLOCK]
+            for offset in offsets:
+                handle.seek(offset)
+                digest.update(handle.read(FINGERPRINT_BLOCK if offset in (0, size - FINGERPRINT_BLOCK) else 4096))
+    return digest.hexdigest()
+
+
+@dataclass
+class IngestStats:
+    files: int = 0
+    files_skipped: int = 0
+    records_read: int = 0
+    messages_added: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    quarantined: int = 0
+    skipped_reasons: Counter[str] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+    duration_s: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "files_skipped": self.files_skipped,
+            "records_read": self.records_read,
+            "messages_added": self.messages_added,
+            "duplicates": self.duplicates,
+            "skipped": self.skipped,
+            "quarantined": self.quarantined,
+            "skipped_reasons": dict(self.skipped_reasons),
+            "errors": list(self.errors),
+            "duration_s": round(self.duration_s, 3),
+        }
+
+
+@dataclass(frozen=True)
+class Progress:
+    path: str
+    bytes_done: int
+    bytes_total: int
+    stats: IngestStats
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass
+class Admitted:
+    """What admission made of one raw record."""
+
+    records: list[Enriched] = field(default_factory=list)
+    quarantined: list[QuarantineItem] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def archive(self) -> bool:
+        return bool(self.records or self.skipped)
+
+
+class EmbeddedRunner:
+    def __init__(self, store: Store, config: Config, stages: Sequence[Stage] | None = None) -> None:
+        self.store = store
+        self.config = config
+        self.pipeline = Pipeline(list(stages) if stages is not None else default_stages(config))
+        self.stage_adds = [(s.name, s.version, s.adds) for s in self.pipeline.stages]
+
+    # -- admission: the pure part shared by ingest and quarantine retry ---------------------------------
+
+    def admit(self, raw: RawRecord, source: Source, options: Options, now: datetime | None = None) -> Admitted:
+        """Parse, validate and enrich one raw record. Never raises for bad input."""
+        result = Admitted()
+
+        def reject(code: str, reason: str) -> None:
+            result.quarantined.append(
+                QuarantineItem(raw.source_file, raw.locator, raw.ordinal, source.format, dict(options),
+                               dict(raw.context), code, reason, raw.data)
+            )
+
+        if len(raw.data) > self.config.ingest.max_record_bytes:
+            reject("too_large", f"the record is {len(raw.data)} bytes, over ingest.max_record_bytes")
+            return result
+        try:
+            parsed = source.parse(raw, options)
+        except RecordError as exc:
+            reject(exc.code, exc.message)
+            return result
+        except Exception as exc:  # a parser bug must not stop the run or lose the record
+            log.exception("parser error in %s at %s (sha256 %s)", source.format, raw.locator, raw.sha256[:16])
+            reject("parser_error", f"the {source.format} reader failed on this record: {type(exc).__name__}")
+            return result
+        earliest, latest = self.config.ingest.earliest_dt, self.config.latest_allowed(now)
+        for item in parsed:
+            if isinstance(item, Skipped):
+                result.skipped.append(item.reason)
+            elif item.sent_at.tzinfo is None:
+                reject("naive_timestamp", "the reader produced a timestamp without a timezone")
+            elif not earliest <= item.sent_at <= latest:
+                reject("timestamp_out_of_range",
+                       f"timestamp {item.sent_at.isoformat()} is outside {earliest.date()} .. {latest.date()}")
+            else:
+                result.records.append(self.pipeline.run(Enriched(item)))
+        return result
+
+    # -- ingest -------------------------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        paths: Iterable[Path],
+        fmt: str | None = None,
+        options: Mapping[str, Any] | None = None,
+        progress: ProgressCallback | None = None,
+        force: bool = False,
+    ) -> IngestStats:
+        """Ingest files; file-level problems are recorded in ``errors`` and the run goes on."""
+        started = time.perf_counter()
+        files = expand_paths(list(paths))
+        run_id = self.store.begin_run([str(p) for p in files], self.pipeline.describe())
+        stats = IngestStats()
+        status = "interrupted"
+        try:
+            for path in files:
+                try:
+                    self._ingest_file(path, fmt, dict(options or {}), run_id, stats, progress, force)
+                except FlashpointError as exc:
+                    stats.errors.append(f"{path}: {exc}")
+                    log.warning("file skipped: %s (%s)", path, exc.code)
+                except OSError as exc:
+                    stats.errors.append(f"{path}: cannot read the file: {exc.strerror or exc}")
+            status = "done" if not stats.errors else "done_with_errors"
+        finally:
+            stats.duration_s = time.perf_counter() - started
+            self.store.finish_run(run_id, status, stats.as_dict())
+        return stats
+
+    def _ingest_file(
+        self,
+        path: Path,
+        fmt: str | None,
+        options: dict[str, Any],
+        run_id: int,
+        stats: IngestStats,
+        progress: ProgressCallback | None,
+        force: bool,
+    ) -> None:
+        source = source_for(fmt) if fmt else detect_format(path)
+        _check_options(source, options)
+        size = path.stat().st_size
+        fp = fingerprint(path)
+        state = self.store.file_state(fp)
+        if state and state.complete and not force:
+            stats.files_skipped += 1
+            log.info("already ingested: %s (fingerprint %s)", path.name, fp[:16])
+            return
+        state = self.store.register_file(fp, str(path), source.format, size, options, run_id)
+        start = 0 if force else state.next_ordinal
+        stats.files += 1
+        batch = self._new_batch(run_id, source)
+        next_ordinal = start
+        with path.open("rb") as stream:
+            for item in source.records(path, stream, options):
+                if item.ordinal < start:
+                    continue
+                next_ordinal = item.ordinal + 1
+                stats.records_read += 1
+                if isinstance(item, SplitError):
+                    batch.quarantined.append(
+                        QuarantineItem(item.source_file, item.locator, item.ordinal, source.format, options, {},
+                                       item.code, item.message, item.data)
+                    )
+                else:
+                    admitted = self.admit(item, source, options)
+                    batch.records.extend(admitted.records)
+                    batch.quarantined.extend(admitted.quarantined)
+                    stats.skipped += len(admitted.skipped)
+                    stats.skipped_reasons.update(admitted.skipped)
+                    if admitted.archive:
+                        batch.raws.append(item)
+                if len(batch.raws) + len(batch.quarantined) >= self.config.ingest.batch_size:
+                    self._flush(batch, fp, next_ordinal, stats)
+                    batch = self._new_batch(run_id, source)
+                    if progress:
+                        progress(Progress(str(path), stream.tell(), size, stats))
+            self._flush(batch, fp, next_ordinal, stats)
+        self.store.mark_file_complete(fp)
+        if progress:
+            progress(Progress(str(path), size, size, stats))
+
+    def _new_batch(self, run_id: int, source: Source) -> Batch:
+        return Batch(run_id=run_id, format=source.format, stage_adds=self.stage_adds)
+
+    def _flush(self, batch: Batch, fp: str, next_ordinal: int, stats: IngestStats) -> None:
+        batch.checkpoint = (fp, next_ordinal)
+        result = self.store.write_batch(batch)
+        stats.messages_added += result.messages_added
+        stats.duplicates += result.duplicates
+        stats.quarantined += result.quarantined
+        for item in batch.quarantined:
+            log.warning("quarantined %s %s: %s (sha256 %s)", item.source_file, item.locator, item.code, item.sha256[:16])
+
+    # -- quarantine retry -----------------------------------------------------------------------------------
+
+    def retry(self, item_id: int, overrides: Mapping[str, Any] | None = None) -> tuple[bool, str]:
+        """Parse a quarantined record again with the current code and, optionally, changed options.
+        Returns (resolved, what happened)."""
+        store = self.store
+        item = store.quarantine_item(item_id)
+        if item is None:
+            return False, f"no quarantined record with id {item_id}"
+        if item.status == "resolved":
+            return True, f"record {item_id} was already resolved"
+        source = source_for(item.format)
+        options = {**item.options, **(overrides or {})}
+        raw = RawRecord(item.source_file, item.ordinal, item.locator, item.data, item.context)
+        admitted = self.admit(raw, source, options)
+        if admitted.quarantined:
+            failure = admitted.quarantined[0]
+            store.record_retry_failure(item_id, failure.code, failure.reason)
+            return False, f"still rejected: {failure.reason} [{failure.code}]"
+        run_id = store.begin_run([f"quarantine:{item_id}"], self.pipeline.describe())
+        batch = self._new_batch(run_id, source)
+        batch.raws.append(raw)
+        batch.records.extend(admitted.records)
+        store.resolve_quarantine(item_id, batch)
+        store.finish_run(run_id, "done", {"records_read": 1, "messages_added": len(admitted.records)})
+        return True, f"resolved: {len(admitted.records)} message(s), {len(admitted.skipped)} skipped"
+
+
+def _check_options(source: Source, options: Mapping[str, Any]) -> None:
+    unknown = set(options) - set(source.option_names)
+    if unknown:
+        raise ConfigError(
+            "unknown_option",
+            f"the {source.format} reader has no option(s) {sorted(unknown)}; it knows {sorted(source.option_names)}",
+        )

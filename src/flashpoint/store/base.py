@@ -1,0 +1,121 @@
+"""The Store contract: what the runner writes and what the faces read.
+
+SQLite implements it for the embedded case; a PostgreSQL implementation can satisfy the same
+protocol later (the SQL is kept portable: no SQLite-only types in the schema's meaning).
+
+Example:
+    >>> QuarantineItem(source_file="a.jsonl", locator="line 2", ordinal=1, format="jsonl",
+    ...     options={}, context={}, code="bad_json", reason="...", data=b"{").sha256[:8]
+    '021fb596'
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from flashpoint.evidence.chain import ArchiveEntry, VerifyReport
+from flashpoint.model import Enriched, RawRecord
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineItem:
+    source_file: str
+    locator: str
+    ordinal: int
+    format: str
+    options: Mapping[str, Any]
+    context: Mapping[str, Any]
+    code: str
+    reason: str
+    data: bytes
+    id: int | None = None
+    status: str = "pending"
+    attempts: int = 0
+    created_at: str | None = None
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass
+class Batch:
+    """Everything one batch of input produces, written in one transaction."""
+
+    run_id: int
+    format: str
+    raws: list[RawRecord] = field(default_factory=list)
+    records: list[Enriched] = field(default_factory=list)
+    quarantined: list[QuarantineItem] = field(default_factory=list)
+    stage_adds: Sequence[tuple[str, int, frozenset[str]]] = ()  # (stage, version, value names)
+    checkpoint: tuple[str, int] | None = None  # (file fingerprint, next ordinal)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    messages_added: int
+    duplicates: int
+    raw_added: int
+    quarantined: int
+
+
+@dataclass(frozen=True)
+class FileState:
+    fingerprint: str
+    path: str
+    format: str
+    next_ordinal: int
+    complete: bool
+
+
+@dataclass(frozen=True)
+class MessageQuery:
+    since: datetime | None = None
+    until: datetime | None = None
+    sources: Sequence[str] = ()
+    channels: Sequence[str] = ()
+    text: str | None = None
+    kind: str | None = None
+    limit: int | None = None
+
+
+class Store(Protocol):
+    """What every store implementation provides. One writer at a time per store."""
+
+    def begin_run(self, paths: Sequence[str], pipeline: Sequence[Mapping[str, object]]) -> int: ...
+
+    def finish_run(self, run_id: int, status: str, stats: Mapping[str, Any]) -> None: ...
+
+    def write_batch(self, batch: Batch) -> BatchResult: ...
+
+    def file_state(self, fingerprint: str) -> FileState | None: ...
+
+    def register_file(self, fingerprint: str, path: str, fmt: str, size: int, options: Mapping[str, Any], run_id: int) -> FileState: ...
+
+    def mark_file_complete(self, fingerprint: str) -> None: ...
+
+    def messages(self, query: MessageQuery) -> Iterator[dict[str, Any]]: ...
+
+    def enrichments(self, message_id: str) -> dict[str, Any]: ...
+
+    def status(self) -> dict[str, Any]: ...
+
+    def runs(self, limit: int = 20) -> list[dict[str, Any]]: ...
+
+    def quarantine_items(self, status: str | None = "pending", limit: int = 100) -> list[QuarantineItem]: ...
+
+    def quarantine_item(self, item_id: int) -> QuarantineItem | None: ...
+
+    def resolve_quarantine(self, item_id: int, batch: Batch | None) -> None: ...
+
+    def record_retry_failure(self, item_id: int, code: str, reason: str) -> None: ...
+
+    def archive_entries(self, with_data: bool = True) -> Iterator[tuple[ArchiveEntry, bytes | None]]: ...
+
+    def verify_archive(self, expected_head: str | None = None) -> VerifyReport: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,434 @@
+"""The embedded store: one SQLite file in WAL mode, numbered migrations, one writer.
+
+Every batch (raw archive entries, messages, enrichments, quarantine rows and the file checkpoint)
+is one transaction, so a process killed at any moment leaves the store at a batch boundary and the
+next run resumes from the checkpoint. WAL with ``synchronous=NORMAL`` survives a killed process;
+set ``FLASHPOINT_SQLITE_SYNC=FULL`` to survive power loss as well, at some cost in speed.
+
+Example:
+    >>> store = SqliteStore(":memory:")
+    >>> store.status()["messages"]
+    0
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from flashpoint.errors import StoreError
+from flashpoint.evidence.chain import GENESIS, ArchiveEntry, VerifyReport, verify_chain
+from flashpoint.model import Enriched, Message
+from flashpoint.store.base import Batch, BatchResult, FileState, MessageQuery, QuarantineItem
+
+SQL_CHUNK = 500  # parameters per IN (...) lookup, under SQLite's limit
+
+
+def utc_text(moment: datetime) -> str:
+    """Fixed-width UTC ISO 8601, so that text order is time order.
+
+    >>> utc_text(datetime(2020, 2, 7, 22, 5, tzinfo=timezone.utc))
+    '2020-02-07T22:05:00.000000+00:00'
+    """
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def now_text() -> str:
+    return utc_text(datetime.now(timezone.utc))
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(number, name, sql) for every file in store/migrations, in order."""
+    found = []
+    for entry in resources.files("flashpoint.store.migrations").iterdir():
+        if entry.name.endswith(".sql"):
+            number = int(entry.name.split("_", 1)[0])
+            found.append((number, entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _message_row(m: Message, run_id: int, ingested_at: str) -> tuple[Any, ...]:
+    return (
+        m.id,
+        m.source.value,
+        m.kind.value,
+        m.channel,
+        m.native_id,
+        utc_text(m.sent_at),
+        m.utc_offset_minutes,
+        m.author,
+        m.author_raw,
+        m.author_name,
+        m.text,
+        m.reply_to,
+        m.forwarded_from,
+        utc_text(m.edited_at) if m.edited_at else None,
+        m.title,
+        m.url,
+        _json(list(m.attachments)) if m.attachments else "[]",
+        _json(dict(m.extra)) if m.extra else "{}",
+        m.raw_sha256,
+        run_id,
+        ingested_at,
+    )
+
+
+MESSAGE_COLUMNS = (
+    "id, source, kind, channel, native_id, sent_at, utc_offset_min, author, author_raw, author_name, text, "
+    "reply_to, forwarded_from, edited_at, title, url, attachments, extra, raw_sha256, run_id, ingested_at"
+)
+
+
+class SqliteStore:
+    """The default store. Open it once per process; it migrates the file on open."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=60, check_same_thread=False)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            sync = os.environ.get("FLASHPOINT_SQLITE_SYNC", "NORMAL").upper()
+            self.conn.execute(f"PRAGMA synchronous={'FULL' if sync == 'FULL' else 'NORMAL'}")
+            self.conn.execute("PRAGMA busy_timeout=60000")
+            self.conn.create_function("fp_casefold", 1, _casefold, deterministic=True)
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError("store_open", f"cannot open the store {self.path}: {exc}") from exc
+
+    # -- schema -----------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        current = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        for number, name, sql in migrations():
+            if number <= current:
+                continue
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                for statement in _statements(sql):
+                    self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version={number}")
+                self.conn.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                self.conn.execute("ROLLBACK")
+                raise StoreError("migration_failed", f"migration {name} failed on {self.path}: {exc}") from exc
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    # -- runs and files -------------------------------------------------------------------------
+
+    def begin_run(self, paths: Sequence[str], pipeline: Sequence[Mapping[str, object]]) -> int:
+        cur = self.conn.execute(
+            "INSERT INTO ingest_runs (started_at, status, paths, pipeline) VALUES (?, 'running', ?, ?)",
+            (now_text(), _json(list(paths)), _json(list(pipeline))),
+        )
+        return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, status: str, stats: Mapping[str, Any]) -> None:
+        self.conn.execute(
+            "UPDATE ingest_runs SET finished_at=?, status=?, records_read=?, messages_added=?, duplicates=?, "
+            "skipped=?, quarantined=?, skipped_reasons=?, errors=?, duration_s=? WHERE id=?",
+            (
+                now_text(),
+                status,
+                stats.get("records_read", 0),
+                stats.get("messages_added", 0),
+                stats.get("duplicates", 0),
+                stats.get("skipped", 0),
+                stats.get("quarantined", 0),
+                _json(stats.get("skipped_reasons", {})),
+                _json(stats.get("errors", [])),
+                stats.get("duration_s"),
+                run_id,
+            ),
+        )
+
+    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        rows = self.conn.execute("SELECT * FROM ingest_runs ORDER BY id DESC LIMIT ?", (limit,))
+        return [_row_dict(rows, r) for r in rows.fetchall()]
+
+    def file_state(self, fingerprint: str) -> FileState | None:
+        row = self.conn.execute(
+            "SELECT fingerprint, path, format, next_ordinal, complete FROM ingest_files WHERE fingerprint=?",
+            (fingerprint,),
+        ).fetchone()
+        return FileState(row[0], row[1], row[2], int(row[3]), bool(row[4])) if row else None
+
+    def register_file(
+        self, fingerprint: str, path: str, fmt: str, size: int, options: Mapping[str, Any], run_id: int
+    ) -> FileState:
+        self.conn.execute(
+            "INSERT INTO ingest_files (fingerprint, path, format, size, options, run_id, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(fingerprint) DO UPDATE SET run_id=excluded.run_id, "
+            "path=excluded.path, updated_at=excluded.updated_at",
+            (fingerprint, path, fmt, size, _json(dict(options)), run_id, now_text()),
+        )
+        state = self.file_state(fingerprint)
+        assert state is not None
+        return state
+
+    def mark_file_complete(self, fingerprint: str) -> None:
+        self.conn.execute(
+            "UPDATE ingest_files SET complete=1, updated_at=? WHERE fingerprint=?", (now_text(), fingerprint)
+        )
+
+    # -- the one write path -----------------------------------------------------------------------
+
+    def write_batch(self, batch: Batch) -> BatchResult:
+        """Write a batch atomically: archive entries, messages, enrichments, quarantine, checkpoint."""
+        conn = self.conn
+        captured = now_text()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            raw_added = self._append_raw(batch, captured)
+            before = conn.total_changes
+            conn.executemany(
+                f"INSERT OR IGNORE INTO messages ({MESSAGE_COLUMNS}) VALUES ({', '.join('?' * 21)})",
+                [_message_row(r.message, batch.run_id, captured) for r in batch.records],
+            )
+            added = conn.total_changes - before
+            enrichment_rows = [
+                (r.message.id, stage, version, _json({k: r.values[k] for k in sorted(adds) if k in r.values}))
+                for r in batch.records
+                for stage, version, adds in batch.stage_adds
+                if adds
+            ]
+            conn.executemany(
+                "INSERT OR IGNORE INTO enrichments (message_id, stage, version, data) VALUES (?, ?, ?, ?)",
+                enrichment_rows,
+            )
+            before = conn.total_changes
+            conn.executemany(
+                "INSERT OR IGNORE INTO quarantine (run_id, source_file, locator, ordinal, format, options, context, "
+                "code, reason, data, sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        batch.run_id, q.source_file, q.locator, q.ordinal, q.format, _json(dict(q.options)),
+                        _json(dict(q.context)), q.code, q.reason, q.data, q.sha256, captured,
+                    )
+                    for q in batch.quarantined
+                ],
+            )
+            quarantined = conn.total_changes - before
+            if batch.checkpoint:
+                fingerprint, next_ordinal = batch.checkpoint
+                conn.execute(
+                    "UPDATE ingest_files SET next_ordinal=MAX(next_ordinal, ?), updated_at=? WHERE fingerprint=?",
+                    (next_ordinal, captured, fingerprint),
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return BatchResult(added, len(batch.records) - added, raw_added, quarantined)
+
+    def _append_raw(self, batch: Batch, captured: str) -> int:
+        """Chain the batch's new raw records onto the archive; records already there are skipped."""
+        by_hash: dict[str, Any] = {}
+        for raw in batch.raws:
+            by_hash.setdefault(raw.sha256, raw)
+        if not by_hash:
+            return 0
+        hashes = list(by_hash)
+        for start in range(0, len(hashes), SQL_CHUNK):
+            chunk = hashes[start : start + SQL_CHUNK]
+            placeholders = ",".join("?" * len(chunk))
+            for (existing,) in self.conn.execute(
+                f"SELECT sha256 FROM raw_archive WHERE sha256 IN ({placeholders})", chunk
+            ):
+                by_hash.pop(existing, None)
+        head = self.conn.execute("SELECT seq, entry_hash FROM raw_archive ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, prev = (int(head[0]), str(head[1])) if head else (0, GENESIS)
+        rows = []
+        for sha, raw in by_hash.items():
+            seq += 1
+            entry = ArchiveEntry(seq, sha, captured, raw.source_file, raw.locator, prev, "").sealed()
+            rows.append(
+                (seq, sha, captured, raw.source_file, raw.locator, raw.ordinal, batch.format, len(raw.data),
+                 raw.data, prev, entry.entry_hash)
+            )
+            prev = entry.entry_hash
+        self.conn.executemany(
+            "INSERT INTO raw_archive (seq, sha256, captured_at, source_file, locator, ordinal, format, size, data, "
+            "prev_hash, entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        return len(rows)
+
+    # -- reads --------------------------------------------------------------------------------------
+
+    def messages(self, query: MessageQuery) -> Iterator[dict[str, Any]]:
+        where, params = [], []
+        if query.since:
+            where.append("sent_at >= ?")
+            params.append(utc_text(query.since))
+        if query.until:
+            where.append("sent_at < ?")
+            params.append(utc_text(query.until))
+        if query.sources:
+            where.append(f"source IN ({','.join('?' * len(query.sources))})")
+            params.extend(query.sources)
+        if query.channels:
+            where.append(f"channel IN ({','.join('?' * len(query.channels))})")
+            params.extend(query.channels)
+        if query.kind:
+            where.append("kind = ?")
+            params.append(query.kind)
+        if query.text:
+            where.append("instr(fp_casefold(text), ?) > 0")
+            params.append(query.text.casefold())
+        sql = f"SELECT {MESSAGE_COLUMNS} FROM messages"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY sent_at, id"
+        if query.limit is not None:
+            sql += " LIMIT ?"
+            params.append(query.limit)
+        cursor = self.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        for row in cursor:
+            record = dict(zip(names, row, strict=True))
+            record["attachments"] = orjson.loads(record["attachments"])
+            record["extra"] = orjson.loads(record["extra"])
+            yield record
+
+    def enrichments(self, message_id: str) -> dict[str, Any]:
+        rows = self.conn.execute("SELECT stage, data FROM enrichments WHERE message_id=?", (message_id,))
+        return {stage: orjson.loads(data) for stage, data in rows}
+
+    def status(self) -> dict[str, Any]:
+        c = self.conn
+        by_source = dict(c.execute("SELECT source, count(*) FROM messages GROUP BY source ORDER BY source").fetchall())
+        by_day = dict(
+            c.execute("SELECT substr(sent_at, 1, 10) d, count(*) FROM messages GROUP BY d ORDER BY d").fetchall()
+        )
+        by_language = dict(
+            c.execute(
+                "SELECT json_extract(data, '$.language') l, count(*) FROM enrichments WHERE stage='language' "
+                "GROUP BY l ORDER BY count(*) DESC"
+            ).fetchall()
+        )
+        return {
+            "store": self.path,
+            "schema_version": self.schema_version,
+            "messages": c.execute("SELECT count(*) FROM messages").fetchone()[0],
+            "news_items": c.execute("SELECT count(*) FROM messages WHERE kind='news'").fetchone()[0],
+            "channels": c.execute("SELECT count(DISTINCT channel) FROM messages").fetchone()[0],
+            "raw_records": c.execute("SELECT count(*) FROM raw_archive").fetchone()[0],
+            "quarantine_pending": c.execute("SELECT count(*) FROM quarantine WHERE status='pending'").fetchone()[0],
+            "runs": c.execute("SELECT count(*) FROM ingest_runs").fetchone()[0],
+            "by_source": by_source,
+            "by_day": by_day,
+            "by_language": by_language,
+        }
+
+    # -- quarantine ---------------------------------------------------------------------------------
+
+    def quarantine_items(self, status: str | None = "pending", limit: int = 100) -> list[QuarantineItem]:
+        sql = "SELECT * FROM quarantine"
+        params: list[Any] = []
+        if status:
+            sql += " WHERE status = ?"
+            params.append(status)
+        sql += " ORDER BY id LIMIT ?"
+        params.append(limit)
+        cursor = self.conn.execute(sql, params)
+        return [_quarantine(_row_dict(cursor, row)) for row in cursor.fetchall()]
+
+    def quarantine_item(self, item_id: int) -> QuarantineItem | None:
+        cursor = self.conn.execute("SELECT * FROM quarantine WHERE id = ?", (item_id,))
+        row = cursor.fetchone()
+        return _quarantine(_row_dict(cursor, row)) if row else None
+
+    def resolve_quarantine(self, item_id: int, batch: Batch | None) -> None:
+        """Write what a successful retry produced, and mark the item resolved, atomically enough:
+        the batch commits first; a crash between the two leaves a pending item whose retry adds
+        nothing new (writes are idempotent)."""
+        if batch is not None:
+            self.write_batch(batch)
+        self.conn.execute(
+            "UPDATE quarantine SET status='resolved', resolved_at=?, attempts=attempts+1 WHERE id=?",
+            (now_text(), item_id),
+        )
+
+    def record_retry_failure(self, item_id: int, code: str, reason: str) -> None:
+        self.conn.execute(
+            "UPDATE quarantine SET attempts=attempts+1, code=?, reason=? WHERE id=?", (code, reason, item_id)
+        )
+
+    # -- archive --------------------------------------------------------------------------------------
+
+    def archive_entries(self, with_data: bool = True) -> Iterator[tuple[ArchiveEntry, bytes | None]]:
+        columns = "seq, sha256, captured_at, source_file, locator, prev_hash, entry_hash"
+        cursor = self.conn.execute(f"SELECT {columns}{', data' if with_data else ''} FROM raw_archive ORDER BY seq")
+        for row in cursor:
+            yield ArchiveEntry(*row[:7]), (bytes(row[7]) if with_data else None)
+
+    def verify_archive(self, expected_head: str | None = None) -> VerifyReport:
+        return verify_chain(self.archive_entries(), expected_head)
+
+    def raw_record(self, sha256: str) -> bytes | None:
+        row = self.conn.execute("SELECT data FROM raw_archive WHERE sha256=?", (sha256,)).fetchone()
+        return bytes(row[0]) if row else None
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _casefold(value: str | None) -> str | None:
+    return value.casefold() if value is not None else None
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies whole."""
+    statements, current = [], []
+    for line in sql.splitlines():
+        if line.strip().startswith("--") or not line.strip():
+            continue
+        current.append(line)
+        joined = "\n".join(current)
+        if sqlite3.complete_statement(joined):
+            statements.append(joined)
+            current = []
+    if current:
+        raise StoreError("migration_syntax", f"unterminated statement in a migration: {current[0][:60]}")
+    return statements
+
+
+def _row_dict(cursor: sqlite3.Cursor, row: Sequence[Any]) -> dict[str, Any]:
+    return {d[0]: v for d, v in zip(cursor.description, row, strict=True)}
+
+
+def _quarantine(row: dict[str, Any]) -> QuarantineItem:
+    return QuarantineItem(
+        id=row["id"],
+        source_file=row["source_file"],
+        locator=row["locator"],
+        ordinal=row["ordinal"],
+        format=row["format"],
+        options=orjson.loads(row["options"]),
+        context=orjson.loads(row["context"]),
+        code=row["code"],
+        reason=row["reason"],
+        data=bytes(row["data"]),
+        status=row["status"],
+        attempts=row["attempts"],
+        created_at=row["created_at"],
+    )
+
+
+__all__ = ["SqliteStore", "utc_text", "Enriched"]
