@@ -5,9 +5,9 @@ Secrets (the pseudonym key) come from the environment or the config file; if nei
 random key is created once in a file beside the store, readable by its owner only.
 
 Example:
-    >>> cfg = Config.from_mapping({"store": {"path": "x.db"}, "ingest": {"batch_size": 500}})
-    >>> cfg.ingest.batch_size
-    500
+    >>> cfg = Config.from_mapping({"ingest": {"batch_size": 500}, "sources": {"csv": {"delimiter": ";"}}})
+    >>> cfg.ingest.batch_size, cfg.options_for("csv", {"encoding": "cp1251"})
+    (500, {'delimiter': ';', 'encoding': 'cp1251'})
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from flashpoint.errors import ConfigError
 ENV_CONFIG = "FLASHPOINT_CONFIG"
 ENV_STORE = "FLASHPOINT_STORE"
 ENV_KEY = "FLASHPOINT_PSEUDONYM_KEY"
+ENV_ARCHIVE_KEY = "FLASHPOINT_ARCHIVE_KEY"
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class StoreConfig:
 class PrivacyConfig:
     pseudonym_key: str | None = None
     keep_raw_authors: bool = False
+    archive_key: str | None = None
+    encrypt_archive: bool = True
 
 
 @dataclass(frozen=True)
@@ -52,26 +55,18 @@ class IngestConfig:
 
 
 @dataclass(frozen=True)
-class CsvConfig:
-    """Column mapping for CSV and JSONL from listening tools: field name -> column or key."""
-
-    mapping: Mapping[str, str] = field(default_factory=dict)
-    delimiter: str | None = None
-    encoding: str | None = None
-    timezone: str | None = None  # for naive timestamps; UTC when unset
-
-
-@dataclass(frozen=True)
 class Config:
     store: StoreConfig = field(default_factory=StoreConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     ingest: IngestConfig = field(default_factory=IngestConfig)
-    csv: CsvConfig = field(default_factory=CsvConfig)
+    # Default reader options per format, e.g. [sources.whatsapp] timezone = "Asia/Almaty" or
+    # [sources.csv.map] text = "Текст". Options given on the command line win.
+    sources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @staticmethod
     def from_mapping(data: Mapping[str, Any], origin: str = "config") -> Config:
-        sections = {"store": StoreConfig, "privacy": PrivacyConfig, "ingest": IngestConfig, "csv": CsvConfig}
-        unknown = set(data) - set(sections)
+        sections = {"store": StoreConfig, "privacy": PrivacyConfig, "ingest": IngestConfig}
+        unknown = set(data) - set(sections) - {"sources"}
         if unknown:
             raise ConfigError("config_unknown", f"{origin}: unknown section(s) {sorted(unknown)}")
         built: dict[str, Any] = {}
@@ -84,7 +79,10 @@ class Config:
             if bad:
                 raise ConfigError("config_unknown", f"{origin}: unknown key(s) in [{name}]: {sorted(bad)}")
             built[name] = cls(**section)
-        cfg = Config(**built)
+        source_options = data.get("sources", {})
+        if not isinstance(source_options, Mapping) or not all(isinstance(v, Mapping) for v in source_options.values()):
+            raise ConfigError("config_type", f"{origin}: [sources.FORMAT] sections must be tables of options")
+        cfg = Config(**built, sources={k: dict(v) for k, v in source_options.items()})
         cfg.validate(origin)
         return cfg
 
@@ -117,6 +115,8 @@ class Config:
             cfg = replace(cfg, store=StoreConfig(path=env[ENV_STORE]))
         if env.get(ENV_KEY):
             cfg = replace(cfg, privacy=replace(cfg.privacy, pseudonym_key=env[ENV_KEY]))
+        if env.get(ENV_ARCHIVE_KEY):
+            cfg = replace(cfg, privacy=replace(cfg.privacy, archive_key=env[ENV_ARCHIVE_KEY]))
         return cfg
 
     def with_store(self, path: str | None) -> Config:
@@ -124,9 +124,20 @@ class Config:
 
     def pseudonym_key(self) -> bytes:
         """The configured key, or a key file created once beside the store (mode 0600)."""
-        if self.privacy.pseudonym_key:
-            return self.privacy.pseudonym_key.encode()
-        key_file = Path(self.store.path + ".key")
+        return self._secret(self.privacy.pseudonym_key, ".key")
+
+    def archive_key(self) -> bytes | None:
+        """The key that seals raw records at rest, or None when encryption is turned off."""
+        if not self.privacy.encrypt_archive:
+            return None
+        return self._secret(self.privacy.archive_key, ".archive-key")
+
+    def _secret(self, configured: str | None, suffix: str) -> bytes:
+        if configured:
+            return configured.encode()
+        if self.store.path == ":memory:":
+            raise ConfigError("key_missing", "an in-memory store needs its keys in the config or the environment")
+        key_file = Path(self.store.path + suffix)
         if key_file.exists():
             return key_file.read_bytes().strip()
         key_file.parent.mkdir(parents=True, exist_ok=True)
@@ -136,6 +147,12 @@ class Config:
         return key_file.read_bytes().strip()
 
     def latest_allowed(self, now: datetime | None = None) -> datetime:
-        from datetime import timedelta
-
         return (now or datetime.now(timezone.utc)) + timedelta(days=self.ingest.latest_skew_days)
+
+    def options_for(self, fmt: str, given: Mapping[str, Any]) -> dict[str, Any]:
+        """Reader options for a format: the config's defaults under the options given; the column
+        mapping ("map") merges key by key."""
+        merged = {**self.sources.get(fmt, {}), **given}
+        if "map" in given and "map" in self.sources.get(fmt, {}):
+            merged["map"] = {**self.sources[fmt]["map"], **given["map"]}
+        return merged

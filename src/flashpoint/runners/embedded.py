@@ -204,6 +204,9 @@ class EmbeddedRunner:
         force: bool,
     ) -> None:
         source = source_for(fmt) if fmt else detect_format(path)
+        options = self.config.options_for(
+            source.format, {k: v for k, v in options.items() if k in source.option_names}
+        )
         _check_options(source, options)
         size = path.stat().st_size
         fp = fingerprint(path)
@@ -256,7 +259,7 @@ class EmbeddedRunner:
         stats.duplicates += result.duplicates
         stats.quarantined += result.quarantined
         for item in batch.quarantined:
-            log.warning("quarantined %s %s: %s (sha256 %s)", item.source_file, item.locator, item.code, item.sha256[:16])
+            log.info("quarantined %s %s: %s (sha256 %s)", item.source_file, item.locator, item.code, item.sha256[:16])
 
     # -- quarantine retry -----------------------------------------------------------------------------------
 

@@ -80,3 +80,8 @@ def expand_paths(paths: list[Path]) -> list[Path]:
         else:
             found.append(path)
     return found
+
+
+def known_options() -> set[str]:
+    """Every option name some reader understands (to reject typos before a run starts)."""
+    return set().union(*(source_for(fmt).option_names for fmt in FORMATS))

@@ -116,6 +116,8 @@ def detect_encoding(head: bytes, declared: str | None = None) -> str:
 
     >>> detect_encoding("Масанчи".encode("cp1251"))
     'cp1251'
+    >>> detect_encoding("Масанчи и Сортобе".encode() + bytes([255]))
+    'utf-8'
     """
     if declared:
         return declared
@@ -129,6 +131,13 @@ def detect_encoding(head: bytes, declared: str | None = None) -> str:
     except UnicodeDecodeError as exc:
         if exc.start >= len(head) - 4 and len(head) >= HEAD_BYTES - 4:
             return "utf-8"  # the head cut a multi-byte character in two
+    # A UTF-8 file with a few broken records still holds many valid multi-byte sequences, which
+    # text in a single-byte Cyrillic encoding almost never forms by chance.
+    decoded = head.decode("utf-8", errors="replace")
+    broken = decoded.count("\ufffd")
+    valid_non_ascii = sum(1 for ch in decoded if ord(ch) > 127) - broken
+    if valid_non_ascii >= 4 * broken:
+        return "utf-8"
     from charset_normalizer import from_bytes
 
     best = from_bytes(head, cp_isolation=["cp1251", "koi8_r", "cp866", "utf_8", "latin_1"]).best()

@@ -40,7 +40,8 @@ class Pseudonymiser:
 class Pseudonymise:
     """Replaces ``author_raw`` with its pseudonym in ``author``; drops raw ids unless kept.
 
-    A ``forwarded_from`` that names a person ("user:...") is pseudonymised too. Messages without
+    A ``forwarded_from`` or a ``channel`` that names a person ("user:...", as a one-to-one chat
+    does) is pseudonymised too, with the ids built on the channel. Messages without
     a native id get their content-hash id re-derived from the pseudonym, so no
     stored id depends on a raw author id.
     """
@@ -65,6 +66,14 @@ class Pseudonymise:
         if m.forwarded_from and m.forwarded_from.startswith(PERSON_PREFIX):
             person = m.forwarded_from[len(PERSON_PREFIX) :]
             changes["forwarded_from"] = PERSON_PREFIX + self.pseudonymiser.pseudonym(m.source.value, person)
+        channel = m.channel
+        if channel.startswith(PERSON_PREFIX):
+            channel = PERSON_PREFIX + self.pseudonymiser.pseudonym(m.source.value, channel[len(PERSON_PREFIX) :])
+            changes["channel"] = channel
+            old_prefix, new_prefix = f"{m.source.value}:{m.channel}:", f"{m.source.value}:{channel}:"
+            changes["id"] = new_prefix + m.id.removeprefix(old_prefix)
+            if m.reply_to and m.reply_to.startswith(old_prefix):
+                changes["reply_to"] = new_prefix + m.reply_to.removeprefix(old_prefix)
         if m.native_id is None:
-            changes["id"] = message_id(m.source, m.channel, None, m.sent_at, author, m.text)
+            changes["id"] = message_id(m.source, channel, None, m.sent_at, author, m.text)
         return type(record)(m.with_changes(**changes), record.values)

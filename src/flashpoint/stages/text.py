@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from typing import ClassVar
 
@@ -28,6 +29,8 @@ _INVISIBLE = (
     + list(range(0x7F, 0xA0))
 )
 _DELETE_INVISIBLE = dict.fromkeys(_INVISIBLE)
+# str.translate is slow on non-ASCII text; a regex search finds the rare text that needs it.
+_HAS_INVISIBLE = re.compile("[" + "".join(re.escape(chr(c)) for c in _INVISIBLE) + "]")
 
 
 def clean_text(text: str) -> str:
@@ -38,9 +41,7 @@ def clean_text(text: str) -> str:
     """
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
-    if not text.isascii():
-        text = text.translate(_DELETE_INVISIBLE)
-    elif not text.isprintable():
+    if _HAS_INVISIBLE.search(text):
         text = text.translate(_DELETE_INVISIBLE)
     return " ".join(text.split())
 

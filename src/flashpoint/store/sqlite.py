@@ -23,7 +23,9 @@ from typing import Any
 
 import orjson
 
-from flashpoint.errors import StoreError
+from flashpoint.config import Config
+from flashpoint.errors import IntegrityError, StoreError
+from flashpoint.evidence.seal import Sealer
 from flashpoint.evidence.chain import GENESIS, ArchiveEntry, VerifyReport, verify_chain
 from flashpoint.model import Enriched, Message
 from flashpoint.store.base import Batch, BatchResult, FileState, MessageQuery, QuarantineItem
@@ -93,8 +95,9 @@ MESSAGE_COLUMNS = (
 class SqliteStore:
     """The default store. Open it once per process; it migrates the file on open."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, sealer: Sealer | None = None) -> None:
         self.path = str(path)
+        self.sealer = sealer or Sealer(None)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -107,6 +110,11 @@ class SqliteStore:
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError("store_open", f"cannot open the store {self.path}: {exc}") from exc
+
+    @staticmethod
+    def from_config(config: Config) -> SqliteStore:
+        """The store a config names, sealing raw records with its archive key."""
+        return SqliteStore(config.store.path, Sealer(config.archive_key()))
 
     # -- schema -----------------------------------------------------------------------------
 
@@ -218,7 +226,7 @@ class SqliteStore:
                 [
                     (
                         batch.run_id, q.source_file, q.locator, q.ordinal, q.format, _json(dict(q.options)),
-                        _json(dict(q.context)), q.code, q.reason, q.data, q.sha256, captured,
+                        _json(dict(q.context)), q.code, q.reason, self.sealer.seal(q.data), q.sha256, captured,
                     )
                     for q in batch.quarantined
                 ],
@@ -259,7 +267,7 @@ class SqliteStore:
             entry = ArchiveEntry(seq, sha, captured, raw.source_file, raw.locator, prev, "").sealed()
             rows.append(
                 (seq, sha, captured, raw.source_file, raw.locator, raw.ordinal, batch.format, len(raw.data),
-                 raw.data, prev, entry.entry_hash)
+                 self.sealer.seal(raw.data), prev, entry.entry_hash)
             )
             prev = entry.entry_hash
         self.conn.executemany(
@@ -336,6 +344,23 @@ class SqliteStore:
             "by_language": by_language,
         }
 
+    def hourly_counts(self, query: MessageQuery | None = None) -> list[tuple[str, str, int]]:
+        """(hour as 'YYYY-MM-DDTHH' UTC, source, messages) for the messages in the query's time range."""
+        query = query or MessageQuery()
+        where, params = ["1=1"], []
+        if query.since:
+            where.append("sent_at >= ?")
+            params.append(utc_text(query.since))
+        if query.until:
+            where.append("sent_at < ?")
+            params.append(utc_text(query.until))
+        rows = self.conn.execute(
+            f"SELECT substr(sent_at, 1, 13) h, source, count(*) FROM messages WHERE {' AND '.join(where)} "
+            "GROUP BY h, source ORDER BY h, source",
+            params,
+        )
+        return [(str(h), str(s), int(n)) for h, s, n in rows]
+
     # -- quarantine ---------------------------------------------------------------------------------
 
     def quarantine_items(self, status: str | None = "pending", limit: int = 100) -> list[QuarantineItem]:
@@ -347,12 +372,12 @@ class SqliteStore:
         sql += " ORDER BY id LIMIT ?"
         params.append(limit)
         cursor = self.conn.execute(sql, params)
-        return [_quarantine(_row_dict(cursor, row)) for row in cursor.fetchall()]
+        return [self._quarantine(_row_dict(cursor, row)) for row in cursor.fetchall()]
 
     def quarantine_item(self, item_id: int) -> QuarantineItem | None:
         cursor = self.conn.execute("SELECT * FROM quarantine WHERE id = ?", (item_id,))
         row = cursor.fetchone()
-        return _quarantine(_row_dict(cursor, row)) if row else None
+        return self._quarantine(_row_dict(cursor, row)) if row else None
 
     def resolve_quarantine(self, item_id: int, batch: Batch | None) -> None:
         """Write what a successful retry produced, and mark the item resolved, atomically enough:
@@ -376,14 +401,25 @@ class SqliteStore:
         columns = "seq, sha256, captured_at, source_file, locator, prev_hash, entry_hash"
         cursor = self.conn.execute(f"SELECT {columns}{', data' if with_data else ''} FROM raw_archive ORDER BY seq")
         for row in cursor:
-            yield ArchiveEntry(*row[:7]), (bytes(row[7]) if with_data else None)
+            yield ArchiveEntry(*row[:7]), (self._open_or_empty(bytes(row[7])) if with_data else None)
+
+    def _open_or_empty(self, blob: bytes) -> bytes:
+        """A sealed record that fails authentication reads as empty, which no SHA-256 in the
+        archive matches, so verification reports the entry instead of stopping."""
+        try:
+            return self.sealer.open(blob)
+        except IntegrityError:
+            return b""
 
     def verify_archive(self, expected_head: str | None = None) -> VerifyReport:
         return verify_chain(self.archive_entries(), expected_head)
 
     def raw_record(self, sha256: str) -> bytes | None:
         row = self.conn.execute("SELECT data FROM raw_archive WHERE sha256=?", (sha256,)).fetchone()
-        return bytes(row[0]) if row else None
+        return self.sealer.open(bytes(row[0])) if row else None
+
+    def _quarantine(self, row: dict[str, Any]) -> QuarantineItem:
+        return _quarantine_item(row, self.sealer.open(bytes(row["data"])))
 
     def close(self) -> None:
         self.conn.close()
@@ -413,7 +449,7 @@ def _row_dict(cursor: sqlite3.Cursor, row: Sequence[Any]) -> dict[str, Any]:
     return {d[0]: v for d, v in zip(cursor.description, row, strict=True)}
 
 
-def _quarantine(row: dict[str, Any]) -> QuarantineItem:
+def _quarantine_item(row: dict[str, Any], data: bytes) -> QuarantineItem:
     return QuarantineItem(
         id=row["id"],
         source_file=row["source_file"],
@@ -424,7 +460,7 @@ def _quarantine(row: dict[str, Any]) -> QuarantineItem:
         context=orjson.loads(row["context"]),
         code=row["code"],
         reason=row["reason"],
-        data=bytes(row["data"]),
+        data=data,
         status=row["status"],
         attempts=row["attempts"],
         created_at=row["created_at"],

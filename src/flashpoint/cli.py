@@ -1,0 +1,378 @@
+"""The ``flashpoint`` command: a thin face over the runner and the store; it holds no logic.
+
+Exit codes: 0 success; 1 unexpected failure; 2 bad usage or configuration; 3 a file could not be
+read (other files were still ingested); 4 the store cannot be opened; 5 the archive fails
+verification; 6 quarantined records remain after a retry.
+
+Example:
+    >>> from click.testing import CliRunner
+    >>> CliRunner().invoke(main, ["--help"]).exit_code
+    0
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+import orjson
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from flashpoint import __version__
+from flashpoint.config import Config
+from flashpoint.errors import ConfigError, FlashpointError
+from flashpoint.runners.embedded import EmbeddedRunner, IngestStats
+from flashpoint.runners.embedded import Progress as IngestProgress
+from flashpoint.sources import FORMATS, known_options
+from flashpoint.store import MessageQuery, SqliteStore
+
+EXIT_FILE_ERROR = 3
+EXIT_QUARANTINE_LEFT = 6
+
+console = Console(stderr=True)
+out = Console()
+
+
+class Context:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._store: SqliteStore | None = None
+
+    @property
+    def store(self) -> SqliteStore:
+        if self._store is None:
+            self._store = SqliteStore.from_config(self.config)
+        return self._store
+
+    def runner(self) -> EmbeddedRunner:
+        return EmbeddedRunner(self.store, self.config)
+
+
+def _fail(exc: FlashpointError) -> None:
+    console.print(f"[red]error:[/red] {exc}", soft_wrap=True, markup=True, highlight=False)
+    sys.exit(exc.exit_code)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except FlashpointError as exc:
+        _fail(exc)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML config file "
+              "(default: $FLASHPOINT_CONFIG, else ./flashpoint.toml if present).")
+@click.option("--store", "store_path", help="Store file (default: $FLASHPOINT_STORE, else the config's store.path).")
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug). Logs never hold message text.")
+@click.version_option(__version__, prog_name="flashpoint")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, store_path: str | None, verbose: int) -> None:
+    """Flashpoint: see intercommunal violence forming online, and act on it."""
+    logging.basicConfig(
+        level=[logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)],
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    with _errors():
+        ctx.obj = Context(Config.load(config_path).with_store(store_path))
+
+
+def _parse_pairs(pairs: tuple[str, ...], what: str) -> dict[str, str]:
+    parsed: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            _fail(ConfigError("bad_option", f"{what} {pair!r} is not of the form key=value"))
+        parsed[key.strip()] = value
+    return parsed
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), help="Skip auto-detection and read as this format.")
+@click.option("--option", "-o", "option_pairs", multiple=True, metavar="KEY=VALUE",
+              help="Reader option, e.g. timezone=Asia/Almaty, delimiter=';', encoding=cp1251, date_order=dmy.")
+@click.option("--map", "-m", "map_pairs", multiple=True, metavar="FIELD=COLUMN",
+              help="Column mapping for CSV/JSONL, e.g. text=body, timestamp=created_at, author=user.id.")
+@click.option("--force", is_flag=True, help="Read files again even if an earlier run completed them (adds no duplicates).")
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
+@click.pass_obj
+def ingest(obj: Context, paths: tuple[Path, ...], fmt: str | None, option_pairs: tuple[str, ...],
+           map_pairs: tuple[str, ...], force: bool, as_json: bool) -> None:
+    """Read exports (files or folders) into the store. Safe to re-run: nothing is added twice, and
+    an interrupted run resumes where it stopped."""
+    options: dict[str, Any] = dict(_parse_pairs(option_pairs, "--option"))
+    if map_pairs:
+        options["map"] = _parse_pairs(map_pairs, "--map")
+    unknown = set(options) - known_options()
+    if unknown:
+        _fail(ConfigError("unknown_option", f"no reader knows the option(s) {sorted(unknown)}; "
+                                            f"known: {', '.join(sorted(known_options()))}"))
+    with _errors():
+        runner = obj.runner()
+        stats = _ingest_with_progress(runner, list(paths), fmt, options, force, quiet=as_json)
+    if as_json:
+        out.print_json(orjson.dumps(stats.as_dict()).decode())
+    else:
+        _print_stats(stats, obj.store.path)
+    if stats.errors:
+        sys.exit(EXIT_FILE_ERROR)
+
+
+def _ingest_with_progress(runner: EmbeddedRunner, paths: list[Path], fmt: str | None, options: dict[str, Any],
+                          force: bool, quiet: bool = False) -> IngestStats:
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[msgs]} msgs"),
+               TimeRemainingColumn())
+    with Progress(*columns, console=console, disable=quiet or not console.is_terminal, transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(p: IngestProgress) -> None:
+            if p.path not in tasks:
+                tasks[p.path] = bar.add_task(Path(p.path).name[:40], total=p.bytes_total, msgs=0)
+            bar.update(tasks[p.path], completed=p.bytes_done, msgs=p.stats.messages_added)
+
+        return runner.ingest(paths, fmt=fmt, options=options, progress=update, force=force)
+
+
+def _print_stats(stats: IngestStats, store_path: str) -> None:
+    table = Table(title=f"ingest into {store_path}", show_header=False)
+    for key, value in stats.as_dict().items():
+        if key in {"errors", "skipped_reasons"}:
+            continue
+        table.add_row(key.replace("_", " "), str(value))
+    if stats.skipped_reasons:
+        table.add_row("skipped by reason", ", ".join(f"{k}: {v}" for k, v in sorted(stats.skipped_reasons.items())))
+    out.print(table)
+    if stats.quarantined:
+        out.print(f"[yellow]{stats.quarantined} record(s) quarantined[/yellow]: see `flashpoint quarantine list`")
+    for error in stats.errors:
+        console.print(f"[red]error:[/red] {error}", soft_wrap=True, highlight=False)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def status(obj: Context, as_json: bool) -> None:
+    """Counts by source, day and language, and what is waiting in quarantine."""
+    with _errors():
+        info = obj.store.status()
+        info["last_runs"] = obj.store.runs(limit=5)
+    if as_json:
+        out.print_json(orjson.dumps(info).decode())
+        return
+    head = Table(show_header=False, title="flashpoint store")
+    for key in ("store", "schema_version", "messages", "news_items", "channels", "raw_records", "quarantine_pending", "runs"):
+        head.add_row(key.replace("_", " "), str(info[key]))
+    out.print(head)
+    for key, title in (("by_source", "source"), ("by_day", "day (UTC)"), ("by_language", "language")):
+        table = Table(title=f"messages by {title}")
+        table.add_column(title)
+        table.add_column("messages", justify="right")
+        for name, count in info[key].items():
+            table.add_row(str(name), str(count))
+        if not info[key]:
+            table.add_row("(none yet)" if key != "by_language" else "(language detection comes with a later stage)", "")
+        out.print(table)
+
+
+def _when(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        _fail(ConfigError("bad_date", f"{name} {value!r} is not an ISO date or date-time"))
+        raise
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+EXPORT_COLUMNS = ("id", "source", "kind", "channel", "sent_at", "utc_offset_min", "author", "text", "reply_to",
+                  "forwarded_from", "url", "title", "raw_sha256")
+
+
+@main.command()
+@click.option("--since", help="From this time (ISO 8601; UTC if no offset).")
+@click.option("--until", help="Up to this time, exclusive.")
+@click.option("--source", "sources", multiple=True, type=click.Choice(sorted({*FORMATS, "tipline"})), help="Only these sources.")
+@click.option("--channel", "channels", multiple=True, help="Only these channels.")
+@click.option("--text", help="Only messages containing this text (case-insensitive, any script).")
+@click.option("--news", is_flag=True, help="Only news items.")
+@click.option("--limit", type=int, default=None, help="At most this many messages.")
+@click.option("--export", "export_format", type=click.Choice(["table", "jsonl", "csv"]), default="table",
+              help="Output format.")
+@click.option("--output", "-O", type=click.File("w", encoding="utf-8"), default="-", help="Write here (default stdout).")
+@click.pass_obj
+def messages(obj: Context, since: str | None, until: str | None, sources: tuple[str, ...], channels: tuple[str, ...],
+             text: str | None, news: bool, limit: int | None, export_format: str, output: TextIO) -> None:
+    """List or export messages, filtered by time, source, channel and text."""
+    query = MessageQuery(since=_when(since, "--since"), until=_when(until, "--until"), sources=sources,
+                         channels=channels, text=text, kind="news" if news else None,
+                         limit=limit if limit is not None or export_format != "table" else 50)
+    with _errors():
+        rows = obj.store.messages(query)
+        if export_format == "jsonl":
+            for row in rows:
+                output.write(orjson.dumps(_public(row)).decode() + "\n")
+        elif export_format == "csv":
+            writer = csv.DictWriter(output, fieldnames=EXPORT_COLUMNS, extrasaction="ignore")
+            writer.writeheader()
+            for row in rows:
+                writer.writerow(_public(row))
+        else:
+            table = Table()
+            for column in ("sent_at", "source", "channel", "author", "text"):
+                table.add_column(column, overflow="fold")
+            for row in rows:
+                table.add_row(row["sent_at"][:19], row["source"], row["channel"], row["author"] or "", row["text"][:160])
+            Console(file=output).print(table)
+
+
+def _public(row: dict[str, Any]) -> dict[str, Any]:
+    """A message as exported: raw author ids and names only where the store keeps them (opt-in)."""
+    return {k: v for k, v in row.items() if v is not None or k not in {"author_raw", "author_name"}}
+
+
+@main.group()
+def quarantine() -> None:
+    """Inspect and replay records that could not be read."""
+
+
+@quarantine.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Include resolved records.")
+@click.option("--limit", type=int, default=100)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def quarantine_list(obj: Context, show_all: bool, limit: int, as_json: bool) -> None:
+    """Quarantined records: where they came from and why they were rejected."""
+    with _errors():
+        items = obj.store.quarantine_items(status=None if show_all else "pending", limit=limit)
+    if as_json:
+        out.print_json(orjson.dumps([
+            {"id": i.id, "file": i.source_file, "locator": i.locator, "format": i.format, "code": i.code,
+             "reason": i.reason, "status": i.status, "attempts": i.attempts, "sha256": i.sha256, "size": len(i.data)}
+            for i in items]).decode())
+        return
+    table = Table(title="quarantine")
+    for column in ("id", "file", "where", "format", "code", "reason", "status"):
+        table.add_column(column, overflow="fold")
+    for i in items:
+        table.add_row(str(i.id), i.source_file, i.locator, i.format, i.code, i.reason, i.status)
+    out.print(table)
+
+
+@quarantine.command("show")
+@click.argument("item_id", type=int)
+@click.option("--raw", is_flag=True, help="Write the raw bytes to stdout, exactly as read.")
+@click.pass_obj
+def quarantine_show(obj: Context, item_id: int, raw: bool) -> None:
+    """One quarantined record with its reason and raw content."""
+    with _errors():
+        item = obj.store.quarantine_item(item_id)
+    if item is None:
+        _fail(ConfigError("not_found", f"no quarantined record with id {item_id}"))
+        return
+    if raw:
+        sys.stdout.buffer.write(item.data)
+        return
+    for key, value in (("id", item.id), ("file", item.source_file), ("where", item.locator), ("format", item.format),
+                       ("code", item.code), ("reason", item.reason), ("status", item.status),
+                       ("attempts", item.attempts), ("captured", item.created_at), ("sha256", item.sha256),
+                       ("size", f"{len(item.data)} bytes"), ("options", dict(item.options))):
+        out.print(f"[bold]{key}:[/bold] {value}")
+    preview = item.data[:2000].decode("utf-8", errors="backslashreplace")
+    out.print("[bold]raw (first 2000 bytes, undecodable bytes escaped):[/bold]")
+    out.print(preview, markup=False, highlight=False)
+
+
+@quarantine.command("retry")
+@click.argument("item_ids", nargs=-1, type=int)
+@click.option("--all", "retry_all", is_flag=True, help="Retry every pending record.")
+@click.option("--option", "-o", "option_pairs", multiple=True, metavar="KEY=VALUE",
+              help="Change a reader option for the retry, e.g. encoding=cp1251 or timezone=Asia/Almaty.")
+@click.pass_obj
+def quarantine_retry(obj: Context, item_ids: tuple[int, ...], retry_all: bool, option_pairs: tuple[str, ...]) -> None:
+    """Parse quarantined records again (after a fix to the reader or with changed options)."""
+    overrides = _parse_pairs(option_pairs, "--option")
+    with _errors():
+        ids = list(item_ids) or ([i.id for i in obj.store.quarantine_items(limit=1_000_000) if i.id] if retry_all else [])
+        if not ids:
+            _fail(ConfigError("nothing_to_retry", "name quarantined record ids, or pass --all"))
+        runner = obj.runner()
+        failed = 0
+        for item_id in ids:
+            ok, note = runner.retry(item_id, overrides)
+            failed += not ok
+            out.print(f"{item_id}: {note}")
+    if failed:
+        sys.exit(EXIT_QUARANTINE_LEFT)
+
+
+@main.group()
+def archive() -> None:
+    """The evidence archive: every raw record, hash-chained."""
+
+
+@archive.command("verify")
+@click.option("--head", "expected_head", help="Also check that the chain ends at this head hash (recorded earlier).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def archive_verify(obj: Context, expected_head: str | None, as_json: bool) -> None:
+    """Recompute every record hash and chain link; report the first entries that do not fit."""
+    with _errors():
+        report = obj.store.verify_archive(expected_head)
+    if as_json:
+        out.print_json(orjson.dumps({"ok": report.ok, "entries": report.entries, "head": report.head,
+                                     "problems": report.problems}).decode())
+    elif report.ok:
+        out.print(f"[green]archive intact[/green]: {report.entries} entries, head {report.head}")
+    else:
+        for problem in report.problems:
+            out.print(f"[red]{problem}[/red]")
+        out.print(f"archive verification failed: {report.entries} entries checked")
+    if not report.ok:
+        sys.exit(5)
+
+
+@main.command()
+@click.option("--limit", type=int, default=20)
+@click.pass_obj
+def runs(obj: Context, limit: int) -> None:
+    """Recent ingest runs: what was read, counts, errors, duration."""
+    table = Table(title="ingest runs")
+    for column in ("id", "started", "status", "read", "added", "dups", "skipped", "quarantined", "seconds"):
+        table.add_column(column)
+    with _errors():
+        for run in obj.store.runs(limit):
+            table.add_row(str(run["id"]), run["started_at"][:19], run["status"], str(run["records_read"]),
+                          str(run["messages_added"]), str(run["duplicates"]), str(run["skipped"]),
+                          str(run["quarantined"]), f"{run['duration_s'] or 0:.2f}")
+    out.print(table)
+
+
+@main.command()
+@click.option("--store-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Keep the demo store in this folder (default: a temporary folder).")
+@click.option("--timeline", "timeline_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the timeline picture (SVG).")
+@click.pass_obj
+def demo(obj: Context, store_dir: Path | None, timeline_path: Path | None) -> None:
+    """Ingest the bundled fictional three-day scenario into a fresh store and show what it found."""
+    from flashpoint.demo import run_demo
+
+    with _errors():
+        run_demo(obj.config, store_dir=store_dir, timeline_path=timeline_path, console=out, progress_console=console)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,202 @@
+"""The demo: ingest the bundled fictional scenario into a fresh store and show what was found.
+
+The scenario (``flashpoint/data/demo``) is a set of real-format exports with a manifest that names
+each source, its reader options and the onset of violence. Later issues extend the report with
+speech signals, rumours, risk and alerts; this one shows ingest, quarantine and the evidence archive.
+
+Example:
+    >>> manifest = load_manifest()
+    >>> manifest.onset.tzinfo is not None
+    True
+"""
+
+from __future__ import annotations
+
+import tempfile
+import tomllib
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
+from rich.table import Table
+
+from flashpoint.charts import hourly_timeline_svg
+from flashpoint.config import Config, StoreConfig
+from flashpoint.errors import ConfigError
+from flashpoint.runners.embedded import EmbeddedRunner, IngestStats
+from flashpoint.store import MessageQuery, SqliteStore
+
+
+@dataclass(frozen=True)
+class DemoSource:
+    path: Path
+    format: str
+    options: dict[str, Any] = field(default_factory=dict)
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    name: str
+    description: str
+    onset: datetime
+    onset_place: str
+    sources: list[DemoSource]
+    timeline: dict[str, datetime]
+
+    @property
+    def local_offset(self) -> timedelta:
+        return self.onset.utcoffset() or timedelta(0)
+
+
+def demo_dir() -> Path:
+    return Path(str(resources.files("flashpoint") / "data" / "demo"))
+
+
+def load_manifest(folder: Path | None = None) -> Manifest:
+    """Read manifest.toml; paths in it are relative to its folder."""
+    folder = folder or demo_dir()
+    path = folder / "manifest.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        sources = [
+            DemoSource(
+                path=folder / s["path"],
+                format=s["format"],
+                options=dict(s.get("options", {})),
+                label=s.get("name") or s.get("label") or Path(s["path"]).name,
+            )
+            for s in data["sources"]
+        ]
+        timeline = {k: _moment(v) for k, v in data.get("timeline", {}).items() if isinstance(v, str | datetime)}
+        return Manifest(
+            name=data.get("name", "demo"),
+            description=data.get("description", ""),
+            onset=_moment(data["onset"]),
+            onset_place=str(data.get("onset_place", "")),
+            sources=sources,
+            timeline=timeline,
+        )
+    except (OSError, KeyError, ValueError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError("bad_manifest", f"{path}: cannot read the scenario manifest: {exc}") from exc
+
+
+def _moment(value: str | datetime) -> datetime:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError(f"{value} has no UTC offset")
+    return moment
+
+
+def fresh_store(config: Config, store_dir: Path | None) -> tuple[Config, SqliteStore]:
+    """A new, empty demo store (in ``store_dir`` or a temporary folder), keys beside it."""
+    folder = store_dir or Path(tempfile.mkdtemp(prefix="flashpoint-demo-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    db = folder / "demo.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    demo_config = replace(config, store=StoreConfig(path=str(db)))
+    return demo_config, SqliteStore.from_config(demo_config)
+
+
+def run_demo(
+    config: Config,
+    *,
+    store_dir: Path | None,
+    timeline_path: Path | None,
+    console: Console,
+    progress_console: Console,
+) -> IngestStats:
+    manifest = load_manifest()
+    demo_config, store = fresh_store(config, store_dir)
+    runner = EmbeddedRunner(store, demo_config)
+    console.rule(f"[bold]{manifest.name}[/bold]")
+    console.print(manifest.description.strip(), markup=False)
+    per_source = Table(title="ingest")
+    for column in ("source", "format", "read", "messages", "skipped", "quarantined"):
+        per_source.add_column(column, justify="left" if column in {"source", "format"} else "right")
+    total = IngestStats()
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} sources"))
+    with Progress(*columns, console=progress_console, transient=True, disable=not progress_console.is_terminal) as bar:
+        task = bar.add_task("ingesting", total=len(manifest.sources))
+        for source in manifest.sources:
+            stats = runner.ingest([source.path], fmt=source.format, options=source.options)
+            per_source.add_row(source.label, source.format, str(stats.records_read), str(stats.messages_added),
+                               str(stats.skipped), str(stats.quarantined))
+            _accumulate(total, stats)
+            bar.advance(task)
+    per_source.add_row("[bold]all[/bold]", "", str(total.records_read), str(total.messages_added),
+                       str(total.skipped), str(total.quarantined))
+    console.print(per_source)
+    for error in total.errors:
+        console.print(f"[red]error:[/red] {error}")
+    _print_quarantine(store, console)
+    _print_onset_window(store, manifest, console)
+    report = store.verify_archive()
+    console.print(f"evidence archive: {report.entries} raw records, hash chain "
+                  f"{'[green]intact[/green]' if report.ok else '[red]BROKEN[/red]'}, head {report.head[:16]}…")
+    if timeline_path:
+        timeline_path.parent.mkdir(parents=True, exist_ok=True)
+        marks = [(manifest.onset, f"onset: {manifest.onset_place}")] + [
+            (moment, name.replace("_", " ")) for name, moment in manifest.timeline.items() if name != "onset"
+        ][:4]
+        timeline_path.write_text(
+            hourly_timeline_svg(store.hourly_counts(), title=f"{manifest.name}: messages per hour by source "
+                                f"(local time UTC{_offset(manifest.local_offset)})",
+                                marks=marks, display_offset=manifest.local_offset),
+            encoding="utf-8",
+        )
+        console.print(f"timeline picture: {timeline_path}")
+    console.print(f"store: {demo_config.store.path}  (try: flashpoint --store {demo_config.store.path} status)")
+    console.print("[dim]Speech signals, places, rumours, risk and alerts join this report as issues 3-6 land.[/dim]")
+    return total
+
+
+def _accumulate(total: IngestStats, stats: IngestStats) -> None:
+    for name in ("files", "records_read", "messages_added", "duplicates", "skipped", "quarantined"):
+        setattr(total, name, getattr(total, name) + getattr(stats, name))
+    total.skipped_reasons.update(stats.skipped_reasons)
+    total.errors.extend(stats.errors)
+
+
+def _print_quarantine(store: SqliteStore, console: Console) -> None:
+    items = store.quarantine_items()
+    if not items:
+        return
+    table = Table(title="quarantined records (flashpoint quarantine list)")
+    for column in ("id", "file", "where", "reason"):
+        table.add_column(column, overflow="fold")
+    for item in items[:10]:
+        table.add_row(str(item.id), Path(item.source_file).name, item.locator, f"{item.reason} [{item.code}]")
+    console.print(table)
+
+
+def _print_onset_window(store: SqliteStore, manifest: Manifest, console: Console) -> None:
+    """Messages per hour in the twelve hours before the onset and six after, per source."""
+    since, until = manifest.onset - timedelta(hours=12), manifest.onset + timedelta(hours=6)
+    counts = store.hourly_counts(MessageQuery(since=since, until=until))
+    sources = sorted({s for _, s, _ in counts})
+    by_hour: dict[str, dict[str, int]] = {}
+    for hour, source, n in counts:
+        by_hour.setdefault(hour, {})[source] = n
+    offset = manifest.local_offset
+    table = Table(title=f"messages per hour around the onset ({manifest.onset.isoformat()}, {manifest.onset_place})")
+    table.add_column(f"hour (UTC{_offset(offset)})")
+    for source in sources:
+        table.add_column(source, justify="right")
+    table.add_column("all", justify="right")
+    for hour in sorted(by_hour):
+        start = datetime.fromisoformat(hour + ":00:00+00:00")
+        marker = " ← onset" if start <= manifest.onset < start + timedelta(hours=1) else ""
+        row = by_hour[hour]
+        table.add_row(f"{start + offset:%d %b %H:00}{marker}", *(str(row.get(s, 0)) for s in sources), str(sum(row.values())))
+    console.print(table)
+
+
+def _offset(offset: timedelta) -> str:
+    hours = offset.total_seconds() / 3600
+    return f"{hours:+g}"
