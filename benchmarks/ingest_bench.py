@@ -28,7 +28,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +38,28 @@ ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / "work"
 RESULTS = ROOT / "benchmarks" / "results"
 BATCH = 2000
-WORDS = ("Масанчи", "Сортобе", "ауыл", "той", "базар", "жол", "сегодня", "дорога", "бидай", "аксакал", "мектеп",
-         "погода", "жаңбыр", "полиция", "әкімдік", "people", "road", "news", "қой", "сиыр")
+WORDS = (
+    "Масанчи",
+    "Сортобе",
+    "ауыл",
+    "той",
+    "базар",
+    "жол",
+    "сегодня",
+    "дорога",
+    "бидай",
+    "аксакал",
+    "мектеп",
+    "погода",
+    "жаңбыр",
+    "полиция",
+    "әкімдік",
+    "people",
+    "road",
+    "news",
+    "қой",
+    "сиыр",
+)
 
 
 def message_text(i: int) -> str:
@@ -51,8 +71,13 @@ def make_jsonl(path: Path, n: int) -> None:
     start = datetime(2025, 3, 14, tzinfo=timezone(timedelta(hours=6)))
     with path.open("wb") as out:
         for i in range(n):
-            row = {"id": i, "channel": f"chan{i % 40}", "author": f"user{i % 5000}",
-                   "date": (start + timedelta(seconds=i)).isoformat(), "text": message_text(i)}
+            row = {
+                "id": i,
+                "channel": f"chan{i % 40}",
+                "author": f"user{i % 5000}",
+                "date": (start + timedelta(seconds=i)).isoformat(),
+                "text": message_text(i),
+            }
             out.write(orjson.dumps(row) + b"\n")
 
 
@@ -64,8 +89,15 @@ def make_telegram(path: Path, n: int) -> None:
             moment = start + i
             local = datetime.fromtimestamp(moment, timezone(timedelta(hours=5))).replace(tzinfo=None)
             text: Any = message_text(i) if i % 3 else [message_text(i), {"type": "bold", "text": "срочно"}]
-            msg = {"id": i + 1, "type": "message", "date": local.isoformat(), "date_unixtime": str(moment),
-                   "from": f"Person {i % 5000}", "from_id": f"user{i % 5000}", "text": text}
+            msg = {
+                "id": i + 1,
+                "type": "message",
+                "date": local.isoformat(),
+                "date_unixtime": str(moment),
+                "from": f"Person {i % 5000}",
+                "from_id": f"user{i % 5000}",
+                "text": text,
+            }
             if i % 10 == 0 and i:
                 msg["reply_to_message_id"] = i
             out.write(b"  " + orjson.dumps(msg) + (b",\n" if i < n - 1 else b"\n"))
@@ -98,12 +130,27 @@ def work_sqlite(n: int) -> int:
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("CREATE TABLE m (id TEXT PRIMARY KEY, source TEXT, kind TEXT, channel TEXT, native_id TEXT, sent_at TEXT, "
-                 "author TEXT, text TEXT, raw_sha256 TEXT, run_id INTEGER, ingested_at TEXT) WITHOUT ROWID")
+    conn.execute(
+        "CREATE TABLE m (id TEXT PRIMARY KEY, source TEXT, kind TEXT, channel TEXT, native_id TEXT, sent_at TEXT, "
+        "author TEXT, text TEXT, raw_sha256 TEXT, run_id INTEGER, ingested_at TEXT) WITHOUT ROWID"
+    )
     for start in range(0, n, BATCH):
-        rows = [(f"jsonl:chan{i % 40}:{i}", "jsonl", "message", f"chan{i % 40}", str(i), "2025-03-14T00:00:00.000000+00:00",
-                 "au_0123456789abcdef01234567", message_text(i), "0" * 64, 1, "2025-03-14T00:00:00.000000+00:00")
-                for i in range(start, min(start + BATCH, n))]
+        rows = [
+            (
+                f"jsonl:chan{i % 40}:{i}",
+                "jsonl",
+                "message",
+                f"chan{i % 40}",
+                str(i),
+                "2025-03-14T00:00:00.000000+00:00",
+                "au_0123456789abcdef01234567",
+                message_text(i),
+                "0" * 64,
+                1,
+                "2025-03-14T00:00:00.000000+00:00",
+            )
+            for i in range(start, min(start + BATCH, n))
+        ]
         conn.execute("BEGIN")
         conn.executemany("INSERT INTO m VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         conn.execute("COMMIT")
@@ -118,8 +165,13 @@ def work_flashpoint(fmt: str, path: Path) -> int:
     db = WORK / f"fp-{fmt}-{path.stem}.db"
     for suffix in ("", "-wal", "-shm", ".key", ".archive-key"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    config = Config.from_mapping({"store": {"path": str(db)}, "ingest": {"batch_size": BATCH},
-                                  "privacy": {"pseudonym_key": "bench-" + "k" * 32, "archive_key": "bench-" + "a" * 32}})
+    config = Config.from_mapping(
+        {
+            "store": {"path": str(db)},
+            "ingest": {"batch_size": BATCH},
+            "privacy": {"pseudonym_key": "bench-" + "k" * 32, "archive_key": "bench-" + "a" * 32},
+        }
+    )
     store = SqliteStore.from_config(config)
     stats = EmbeddedRunner(store, config).ingest([path], fmt=fmt)
     if stats.errors or stats.quarantined:
@@ -137,18 +189,40 @@ def worker(args: argparse.Namespace) -> None:
         count = work_flashpoint(args.fmt, Path(args.path))
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"messages": count, "wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
-                      "msgs_per_s": round(count / wall), "msgs_per_cpu_s": round(count / cpu),
-                      "peak_rss_mib": round(peak_mib, 1)}))
+    print(
+        json.dumps(
+            {
+                "messages": count,
+                "wall_s": round(wall, 3),
+                "cpu_s": round(cpu, 3),
+                "msgs_per_s": round(count / wall),
+                "msgs_per_cpu_s": round(count / cpu),
+                "peak_rss_mib": round(peak_mib, 1),
+            }
+        )
+    )
 
 
 def measure(kind: str, fmt: str = "", path: Path | None = None, messages: int = 0) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--worker", kind, "--fmt", fmt, "--path", str(path or ""),
-               "--messages", str(messages)]
+    command = [
+        sys.executable,
+        __file__,
+        "--worker",
+        kind,
+        "--fmt",
+        fmt,
+        "--path",
+        str(path or ""),
+        "--messages",
+        str(messages),
+    ]
     done = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    print(f"  {kind:<20} {fmt:<9} {result['messages']:>9} msgs  {result['msgs_per_s']:>8} msg/s  "
-          f"{result['msgs_per_cpu_s']:>8} msg/cpu-s  peak {result['peak_rss_mib']} MiB", flush=True)
+    print(
+        f"  {kind:<20} {fmt:<9} {result['messages']:>9} msgs  {result['msgs_per_s']:>8} msg/s  "
+        f"{result['msgs_per_cpu_s']:>8} msg/cpu-s  peak {result['peak_rss_mib']} MiB",
+        flush=True,
+    )
     return result
 
 
@@ -166,8 +240,11 @@ def main() -> None:
     n = args.messages
     WORK.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    files = {"jsonl": WORK / f"bench-{n}.jsonl", "telegram": WORK / f"bench-{n}.telegram.json",
-             "jsonl_small": WORK / f"bench-{n // 10}.jsonl"}
+    files = {
+        "jsonl": WORK / f"bench-{n}.jsonl",
+        "telegram": WORK / f"bench-{n}.telegram.json",
+        "jsonl_small": WORK / f"bench-{n // 10}.jsonl",
+    }
     print(f"generating {n:,} messages per format in {WORK} ...", flush=True)
     make_jsonl(files["jsonl"], n)
     make_jsonl(files["jsonl_small"], n // 10)
@@ -195,16 +272,17 @@ def main() -> None:
         "ratio_full_to_small": round(results["jsonl"]["flashpoint"]["peak_rss_mib"] / small["peak_rss_mib"], 3),
     }
     results["jsonl"]["flashpoint_vs_sqlite_ceiling"] = round(
-        results["jsonl"]["flashpoint"]["msgs_per_s"] / results["sqlite_executemany"]["msgs_per_s"], 3)
+        results["jsonl"]["flashpoint"]["msgs_per_s"] / results["sqlite_executemany"]["msgs_per_s"], 3
+    )
     report = {
         "benchmark": "ingest",
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "messages": n,
         "batch_size": BATCH,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
         "results": results,
     }
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     for target in (RESULTS / f"ingest-{stamp}.json", RESULTS / "latest.json"):
         target.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(results, indent=2))

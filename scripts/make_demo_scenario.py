@@ -2510,3 +2510,241 @@ WRITERS: dict[str, Callable[[SourceSpec, Sequence[Post]], bytes]] = {
     "whatsapp": wa_export,
     "vk": vk_export,
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# Manifest, README and the summary printed at the end
+# ---------------------------------------------------------------------------------------------
+
+LANG_LABELS = {
+    "ru": "ru",
+    "kk": "kk",
+    "kk_lat": "kk-Latn",
+    "ru_lat": "ru-Latn",
+    "mix": "ru+kk",
+    "kk+ru": "kk/ru",
+    "ky": "ky",
+    "en": "en",
+}
+ISO = {"ru": ("ru",), "kk": ("kk",), "kk_lat": ("kk",), "ru_lat": ("ru",), "mix": ("ru", "kk"), "kk+ru": ("kk", "ru"), "ky": ("ky",), "en": ("en",)}
+DESCRIPTION = (
+    "FICTIONAL demo scenario. Three days (14-16 March 2025) of messages from nine invented sources about villages "
+    "of Korday district (Zhambyl region, Kazakhstan) and Tokmok across the Chu river in Kyrgyzstan. A road dispute "
+    "between two neighbouring families in Masanchi on day 2 injures an elder; a false claim that he was killed "
+    "spreads through channels and chats in Kazakh, Russian and Latin letters, with calls to gather, blame of the "
+    "whole other community and fear of attack, while the akimat, police, religious and community leaders and a "
+    "fact-checker deny it. A crowd gathers at night and violence breaks out (the onset); day 3 brings fires, "
+    "people fleeing to Kyrgyzstan and a new false rumour about Taraz. Everyday chatter continues throughout, "
+    "above all in the control villages (Otar, Stepnoe, Karasu, Tokmok). Every name, channel, phone number, id and "
+    "event is invented; the dates were chosen so that it cannot be read as an account of real events."
+)
+MALFORMED = (
+    ("telegram/masanchi_group/result.json", "one message without date and date_unixtime", "no_timestamp"),
+    ("whatsapp/Чат WhatsApp с Масанчи жамағат.txt", "one line with bytes that are not UTF-8 (cp1251)", "bad_encoding"),
+    ("vk/podslushano_korday_wall.json", "one wall item without a date", "no_timestamp"),
+)
+
+
+def toml_str(value: str) -> str:
+    return orjson.dumps(value).decode()  # a JSON string is a valid TOML basic string here
+
+
+def toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return toml_str(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{toml_key(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(type(value))
+
+
+def toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else toml_str(key)
+
+
+def language_mix(posts: Sequence[Post]) -> dict[str, float]:
+    counts = Counter(p.lang for p in posts if p.lang and p.service is None)
+    total = sum(counts.values())
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return {LANG_LABELS[k]: round(v / total, 3) for k, v in ordered}
+
+
+def iso_languages(posts: Sequence[Post]) -> list[str]:
+    counts: Counter[str] = Counter()
+    for post in posts:
+        if post.lang and post.service is None:
+            for code in ISO[post.lang]:
+                counts[code] += 1
+    total = sum(counts.values())
+    return [code for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if n / total >= 0.005]
+
+
+def manifest(generated: Sequence[tuple[SourceSpec, list[Post]]]) -> str:
+    total = sum(len(posts) for _, posts in generated)
+    lines = [
+        "# Flashpoint demo scenario: FICTIONAL. Every name, channel, number and event is invented.",
+        f"# Written by scripts/make_demo_scenario.py (seed {SEED}); edit the script, not this file.",
+        "",
+        'name = "korday-2025-fictional"',
+        'title = "Korday district, 14-16 March 2025 (fictional scenario)"',
+        f"description = {toml_str(DESCRIPTION)}",
+        "fictional = true",
+        'licence = "CC0-1.0"',
+        'generator = "scripts/make_demo_scenario.py"',
+        f"seed = {SEED}",
+        'timezone = "Asia/Almaty"',
+        f'start = "{START.isoformat()}"',
+        f'end = "{END.isoformat()}"',
+        f'onset = "{ONSET.isoformat()}"',
+        'onset_place = "Masanchi"',
+        'onset_district = "Kordai district"',
+        'onset_region = "Zhambyl region"',
+        'onset_country = "KZ"',
+        'epicentre_places = ["Masanchi", "Sortobe"]',
+        'control_places = ["Otar", "Stepnoe", "Karasu", "Tokmok"]',
+        f"records = {total}  # records in all files, service lines and the malformed ones included",
+        "",
+        "[timeline]",
+    ]
+    lines += [f'{name} = "{when.isoformat()}"' for name, when, _ in TIMELINE]
+    lines += ["", "[timeline_notes]"]
+    lines += [f"{name} = {toml_str(note)}" for name, _, note in TIMELINE]
+    for spec, posts in generated:
+        lines += ["", "[[sources]]", *source_lines(spec, posts)]
+    for path, what, code in MALFORMED:
+        lines += ["", "[[malformed]]", f"path = {toml_str(path)}", f"what = {toml_str(what)}", f"expected_error = {toml_str(code)}"]
+    return "\n".join(lines) + "\n"
+
+
+def source_lines(spec: SourceSpec, posts: Sequence[Post]) -> list[str]:
+    messages = sum(1 for p in posts if p.service is None)
+    options: dict[str, str] = {"timezone": spec.tz_name}
+    if spec.format == "whatsapp":
+        options["date_order"] = "dmy"
+    fields: dict[str, Any] = {
+        "key": spec.key,
+        "path": spec.path,
+        "format": spec.format,
+        "variant": spec.variant,
+        "name": spec.name,
+        "role": spec.role,
+        "channel_home": spec.home,
+        "district": "Kordai district" if spec.home != "Tokmok" else "Chui region",
+        "country": "KZ" if spec.home != "Tokmok" else "KG",
+        "control": spec.control,
+        "epicentre": spec.epicentre,
+        "messages": messages,
+        "records": len(posts),
+        "languages": iso_languages(posts),
+        "language_mix": language_mix(posts),
+    }
+    lines = [f"{toml_key(k)} = {toml_value(v)}" for k, v in fields.items()]
+    return [*lines, "", "[sources.options]", *(f"{k} = {toml_str(v)}" for k, v in options.items())]
+
+
+README = """\
+# Demo scenario: Korday district, 14-16 March 2025 (FICTIONAL)
+
+**Everything in this folder is invented.** The people, display names, phone numbers
+(+7 700 000 ...), user and channel ids, channels, chats, statements and events do not exist and
+never happened. The story is set on fictional dates so that it cannot be read as an account of any
+real event. Place names (Masanchi, Sortobe, Kordai, Otar, Stepnoe, Karasu, Tokmok, Taraz) are real
+villages and towns, used only so that the place analytics have something to resolve.
+
+## What it is
+
+Three days of messages ({total} records) in the formats a monitoring team really holds:
+
+| file | format | what it stands for | home | records |
+| --- | --- | --- | --- | --- |
+{rows}
+
+Times are local: Korday district is on UTC+5 (`Asia/Almaty`; Kazakhstan has used a single zone since
+March 2024), the Tokmok iPhone export is on UTC+6 (`Asia/Bishkek`). `manifest.toml` lists each
+source with its format, options (time zone, date order), home place and language mix, and the
+timeline of the story with the **onset** ({onset}, {onset_place}).
+
+The story: day 1 is ordinary life (Ramadan, Korisu day, prices, school, cattle, roads). On day 2 a
+road dispute between two neighbouring families in Masanchi injures an elder (broken rib). In the
+evening a false claim that he was killed ("ақсақалды өлтіріп кетті", "аксакала убили") spreads as
+forwards and copies with comments, emoji, typos, look-alike letters and Latin spelling, followed by
+calls to gather, blame of the whole other community and rumours of an attack from the other side.
+The akimat, the police, the imam, the elders of both communities, the elder's son and a
+fact-checker deny it. A crowd gathers at the village entrance at night and violence starts; day 3
+brings fires, people crossing the Chu river to Tokmok, a closed market and a new false rumour
+about Taraz. Everyday chatter goes on throughout, above all in the control villages.
+
+Three records are malformed on purpose, so that the demo shows the quarantine: one Telegram
+message without a date, one WhatsApp line in cp1251 bytes, one VK item without a date.
+
+## How it was made
+
+`scripts/make_demo_scenario.py` (standard library and orjson only) writes every file here from a
+fixed seed ({seed}); re-running it gives byte-identical files. Change the script, not the files:
+
+    .venv/bin/python scripts/make_demo_scenario.py
+
+## Licence
+
+CC0-1.0: dedicated to the public domain. Use it for anything.
+"""
+
+
+def readme(generated: Sequence[tuple[SourceSpec, list[Post]]]) -> str:
+    rows = "\n".join(
+        f"| `{spec.path}` | {spec.format} ({spec.variant}) | {spec.role} | {spec.home} | {len(posts)} |"
+        for spec, posts in generated
+    )
+    total = sum(len(posts) for _, posts in generated)
+    return README.format(rows=rows, total=total, onset=ONSET.isoformat(), onset_place="Masanchi", seed=SEED)
+
+
+def summary(generated: Sequence[tuple[SourceSpec, list[Post]]], sizes: Mapping[str, int]) -> str:
+    out = [f"{'source':16} {'records':>7} {'msgs':>5} {'bytes':>9}  languages"]
+    langs_all: Counter[str] = Counter()
+    for spec, posts in generated:
+        langs = Counter(LANG_LABELS[p.lang] for p in posts if p.lang and p.service is None)
+        langs_all.update(langs)
+        messages = sum(1 for p in posts if p.service is None)
+        mix = ", ".join(f"{k} {v}" for k, v in sorted(langs.items(), key=lambda kv: (-kv[1], kv[0])))
+        out.append(f"{spec.key:16} {len(posts):7} {messages:5} {sizes[spec.key]:9}  {mix}")
+    total = sum(len(p) for _, p in generated)
+    out.append(f"{'total':16} {total:7} {'':5} {sum(sizes.values()):9}  " + ", ".join(f"{k} {v}" for k, v in langs_all.most_common()))
+    tags = Counter(p.tag for _, posts in generated for p in posts)
+    out.append("stances: " + ", ".join(f"{k} {v}" for k, v in tags.most_common()))
+    return "\n".join(out)
+
+
+def write(out_dir: Path) -> str:
+    """Write every file of the scenario under out_dir; return the summary."""
+    for sub in ("telegram", "whatsapp", "vk"):
+        shutil.rmtree(out_dir / sub, ignore_errors=True)
+    all_beats = beats()
+    generated = [(spec, generate(spec, all_beats)) for spec in SOURCES]
+    sizes: dict[str, int] = {}
+    for spec, posts in generated:
+        target = out_dir / spec.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data = WRITERS[spec.format](spec, posts)
+        target.write_bytes(data)
+        sizes[spec.key] = len(data)
+    (out_dir / "manifest.toml").write_text(manifest(generated), encoding="utf-8")
+    (out_dir / "README.md").write_text(readme(generated), encoding="utf-8")
+    return summary(generated, sizes)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: %(default)s)")
+    args = parser.parse_args(argv)
+    print(write(args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -16,8 +16,9 @@ KEY = "test-key-" + "k" * 32
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
-    return Config.from_mapping({"store": {"path": str(tmp_path / "store.db")}, "privacy": {"pseudonym_key": KEY},
-                                "ingest": {"batch_size": 50}})
+    return Config.from_mapping(
+        {"store": {"path": str(tmp_path / "store.db")}, "privacy": {"pseudonym_key": KEY}, "ingest": {"batch_size": 50}}
+    )
 
 
 @pytest.fixture
@@ -39,7 +40,12 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
 
 def chat_rows(n: int, start: int = 0, channel: str = "c1") -> list[dict[str, Any]]:
     return [
-        {"id": i, "channel": channel, "author": f"user{i % 7}", "date": f"2025-03-14T{10 + i % 12:02d}:{i % 60:02d}:00+06:00",
-         "text": f"сообщение номер {i} из Масанчи"}
+        {
+            "id": i,
+            "channel": channel,
+            "author": f"user{i % 7}",
+            "date": f"2025-03-14T{10 + i % 12:02d}:{i % 60:02d}:00+06:00",
+            "text": f"сообщение номер {i} из Масанчи",
+        }
         for i in range(start, start + n)
     ]

@@ -53,9 +53,10 @@ def read_all(fmt: str, sample: Path) -> tuple[list[RawRecord | SplitError], list
             continue
         try:
             parsed = source.parse(item, options)
-        except Exception as exc:  # noqa: BLE001 - golden files record errors too
-            lines.append({"ordinal": item.ordinal, "error": getattr(exc, "code", type(exc).__name__),
-                          "locator": item.locator})
+        except Exception as exc:
+            lines.append(
+                {"ordinal": item.ordinal, "error": getattr(exc, "code", type(exc).__name__), "locator": item.locator}
+            )
             continue
         for out in parsed:
             lines.append({"ordinal": item.ordinal, **describe(out, sample)})

@@ -52,8 +52,11 @@ def test_ingest_status_and_export(cli, tmp_path: Path) -> None:  # type: ignore[
 def test_quarantine_list_show_and_retry(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "mixed.jsonl"
     path.write_bytes(
-        orjson.dumps(chat_rows(1)[0]) + b"\n" + '{"id": 9, "date": "2025-03-14T10:00:00Z", "text": "Кордай"}'.encode("cp1251")
-        + b"\n" + "Қордай".encode() * 20
+        orjson.dumps(chat_rows(1)[0])
+        + b"\n"
+        + '{"id": 9, "date": "2025-03-14T10:00:00Z", "text": "Кордай"}'.encode("cp1251")
+        + b"\n"
+        + "Қордай".encode() * 20
     )
     assert cli("ingest", "--format", "jsonl", str(path)).exit_code == 0
     listed = orjson.loads(cli("quarantine", "list", "--json").stdout)
@@ -118,6 +121,9 @@ def test_every_config_setting_is_documented() -> None:
         if section.name == "sources":
             assert "[sources." in doc
             continue
-        for setting in fields(section.type if not isinstance(section.type, str) else getattr(
-                __import__("flashpoint.config", fromlist=["x"]), section.type)):
+        for setting in fields(
+            section.type
+            if not isinstance(section.type, str)
+            else getattr(__import__("flashpoint.config", fromlist=["x"]), section.type)
+        ):
             assert f"`{section.name}.{setting.name}`" in doc, f"{section.name}.{setting.name} is not documented"

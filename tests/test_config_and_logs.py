@@ -48,17 +48,21 @@ def test_source_defaults_merge_under_given_options() -> None:
 def test_a_bad_option_in_config_is_reported_per_file(tmp_path: Path) -> None:
     cfg = Config.from_mapping({"privacy": {"pseudonym_key": "k" * 32}, "sources": {"jsonl": {"colour": "red"}}})
     stats = EmbeddedRunner(SqliteStore(tmp_path / "s.db"), cfg).ingest(
-        [write_jsonl(tmp_path / "a.jsonl", [{"date": "2025-03-14T10:00:00Z", "text": "x"}])], fmt="jsonl")
+        [write_jsonl(tmp_path / "a.jsonl", [{"date": "2025-03-14T10:00:00Z", "text": "x"}])], fmt="jsonl"
+    )
     assert stats.messages_added == 0 and "colour" in stats.errors[0]
 
 
 def test_logs_hold_no_message_text_or_author(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     cfg = Config.from_mapping({"privacy": {"pseudonym_key": "k" * 32}})
-    rows = [{"id": 1, "author": "informant_77", "date": "2025-03-14T10:00:00Z", "text": "секретный текст"},
-            {"id": 2, "author": "informant_77", "date": "1900-01-01T00:00:00Z", "text": "второй секрет"}]
+    rows = [
+        {"id": 1, "author": "informant_77", "date": "2025-03-14T10:00:00Z", "text": "секретный текст"},
+        {"id": 2, "author": "informant_77", "date": "1900-01-01T00:00:00Z", "text": "второй секрет"},
+    ]
     with caplog.at_level(logging.DEBUG, logger="flashpoint"):
-        EmbeddedRunner(SqliteStore(tmp_path / "s.db"), cfg).ingest([write_jsonl(tmp_path / "a.jsonl", rows)],
-                                                                   fmt="jsonl")
+        EmbeddedRunner(SqliteStore(tmp_path / "s.db"), cfg).ingest(
+            [write_jsonl(tmp_path / "a.jsonl", rows)], fmt="jsonl"
+        )
     assert caplog.records, "the runner logs what it does"
     logged = caplog.text
     assert "informant_77" not in logged and "секрет" not in logged

@@ -38,8 +38,20 @@ def stored(db: Path) -> int:
 
 def start_ingest(tmp_path: Path, data: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "flashpoint.cli", "--config", str(tmp_path / "fp.toml"), "ingest", "--format", "jsonl", str(data)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "flashpoint.cli",
+            "--config",
+            str(tmp_path / "fp.toml"),
+            "ingest",
+            "--format",
+            "jsonl",
+            str(data),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 

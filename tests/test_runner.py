@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import UTC
 from pathlib import Path
 
 import orjson
@@ -35,15 +36,18 @@ def test_ingesting_the_same_data_twice_adds_nothing(tmp_path: Path, runner: Embe
     assert store.verify_archive().ok
 
 
-def test_overlapping_exports_add_only_the_new_messages(tmp_path: Path, runner: EmbeddedRunner, store: SqliteStore) -> None:
+def test_overlapping_exports_add_only_the_new_messages(
+    tmp_path: Path, runner: EmbeddedRunner, store: SqliteStore
+) -> None:
     runner.ingest(fmt="jsonl", paths=[write_jsonl(tmp_path / "week1.jsonl", chat_rows(100))])
     stats = runner.ingest(fmt="jsonl", paths=[write_jsonl(tmp_path / "week2.jsonl", chat_rows(100, start=60))])
     assert stats.messages_added == 60 and stats.duplicates == 40
     assert count(store, "messages") == 160
 
 
-def test_bad_records_are_quarantined_with_file_record_and_reason(tmp_path: Path, runner: EmbeddedRunner,
-                                                                 store: SqliteStore) -> None:
+def test_bad_records_are_quarantined_with_file_record_and_reason(
+    tmp_path: Path, runner: EmbeddedRunner, store: SqliteStore
+) -> None:
     good = orjson.dumps(chat_rows(1)[0])
     lines = [
         good,
@@ -89,8 +93,9 @@ def test_records_over_the_size_limit_are_quarantined(tmp_path: Path, store: Sqli
     assert store.quarantine_items()[0].code == "too_large"
 
 
-def test_quarantine_retry_with_a_fixed_option_moves_the_record_into_the_store(tmp_path: Path, runner: EmbeddedRunner,
-                                                                             store: SqliteStore) -> None:
+def test_quarantine_retry_with_a_fixed_option_moves_the_record_into_the_store(
+    tmp_path: Path, runner: EmbeddedRunner, store: SqliteStore
+) -> None:
     path = tmp_path / "cp1251.jsonl"
     path.write_bytes('{"id": 1, "date": "2025-03-14T10:00:00Z", "text": "Масанчи"}\n'.encode("cp1251"))
     stats = runner.ingest([path], fmt="jsonl", options={"encoding": "utf-8"})
@@ -118,10 +123,19 @@ def test_a_reader_bug_quarantines_the_record_instead_of_crashing(runner: Embedde
     assert "ZeroDivisionError" in admitted.quarantined[0].reason
 
 
-def test_authors_are_pseudonymised_and_raw_ids_never_stored(tmp_path: Path, runner: EmbeddedRunner,
-                                                            store: SqliteStore) -> None:
-    rows = [{"id": 1, "author": "secret_user_42", "author_name": "Secret Name", "date": "2025-03-14T10:00:00Z",
-             "text": "hi", "forwarded_from": "user:other_secret"}]
+def test_authors_are_pseudonymised_and_raw_ids_never_stored(
+    tmp_path: Path, runner: EmbeddedRunner, store: SqliteStore
+) -> None:
+    rows = [
+        {
+            "id": 1,
+            "author": "secret_user_42",
+            "author_name": "Secret Name",
+            "date": "2025-03-14T10:00:00Z",
+            "text": "hi",
+            "forwarded_from": "user:other_secret",
+        }
+    ]
     runner.ingest(fmt="jsonl", paths=[write_jsonl(tmp_path / "a.jsonl", rows)])
     stored = repr(store.conn.execute("SELECT * FROM messages").fetchall())
     stored += repr(store.conn.execute("SELECT * FROM enrichments").fetchall())
@@ -144,30 +158,36 @@ def test_pseudonyms_are_stable_across_runs_and_depend_on_the_key(tmp_path: Path)
 
     def authors(key: str, name: str) -> list[str]:
         store = SqliteStore(tmp_path / name)
-        EmbeddedRunner(store, Config.from_mapping({"privacy": {"pseudonym_key": key}})).ingest(fmt="jsonl", paths=[path])
+        EmbeddedRunner(store, Config.from_mapping({"privacy": {"pseudonym_key": key}})).ingest(
+            fmt="jsonl", paths=[path]
+        )
         return [m["author"] for m in store.messages(MessageQuery())]
 
     assert authors("a" * 32, "1.db") == authors("a" * 32, "2.db")
     assert authors("a" * 32, "1.db") != authors("b" * 32, "3.db")
 
 
-def test_content_hash_ids_come_from_the_pseudonym_not_the_raw_author(tmp_path: Path, runner: EmbeddedRunner,
-                                                                     store: SqliteStore) -> None:
-    rows = [{"author": "u1", "date": "2025-03-14T10:00:00Z", "text": "same"},
-            {"author": "u2", "date": "2025-03-14T10:00:00Z", "text": "same"}]
+def test_content_hash_ids_come_from_the_pseudonym_not_the_raw_author(
+    tmp_path: Path, runner: EmbeddedRunner, store: SqliteStore
+) -> None:
+    rows = [
+        {"author": "u1", "date": "2025-03-14T10:00:00Z", "text": "same"},
+        {"author": "u2", "date": "2025-03-14T10:00:00Z", "text": "same"},
+    ]
     runner.ingest(fmt="jsonl", paths=[write_jsonl(tmp_path / "a.jsonl", rows)])
     ids = [m["id"] for m in store.messages(MessageQuery())]
     assert len(set(ids)) == 2 and all(":h" in i for i in ids)
+    from datetime import datetime
+
     from flashpoint.model import message_id
 
-    from datetime import datetime, timezone
-
-    raw_based = message_id(SourceKind.JSONL, "a", None, datetime(2025, 3, 14, 10, tzinfo=timezone.utc), "u1", "same")
+    raw_based = message_id(SourceKind.JSONL, "a", None, datetime(2025, 3, 14, 10, tzinfo=UTC), "u1", "same")
     assert raw_based not in ids
 
 
-def test_an_unreadable_file_is_reported_and_the_others_still_ingested(tmp_path: Path, runner: EmbeddedRunner,
-                                                                      store: SqliteStore) -> None:
+def test_an_unreadable_file_is_reported_and_the_others_still_ingested(
+    tmp_path: Path, runner: EmbeddedRunner, store: SqliteStore
+) -> None:
     empty = tmp_path / "empty.dat"
     empty.write_bytes(b"")
     good = write_jsonl(tmp_path / "good.jsonl", chat_rows(5))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import ClassVar
 
 import pytest
@@ -17,8 +17,15 @@ from flashpoint.stages.text import ContentHash, NormaliseUnicode, clean_text
 
 
 def message(text: str, author: str | None = "user1") -> Message:
-    return Message.create(source="telegram", channel="tg:1", native_id=None, text=text, raw_sha256="0" * 64,
-                          sent_at=datetime(2025, 3, 14, 10, tzinfo=timezone.utc), author=author)
+    return Message.create(
+        source="telegram",
+        channel="tg:1",
+        native_id=None,
+        text=text,
+        raw_sha256="0" * 64,
+        sent_at=datetime(2025, 3, 14, 10, tzinfo=UTC),
+        author=author,
+    )
 
 
 def test_a_stage_whose_needs_are_unmet_is_refused_before_any_data_flows() -> None:
@@ -92,9 +99,16 @@ def test_the_pseudonym_key_must_not_be_trivially_short() -> None:
 
 
 def test_a_channel_named_by_a_person_is_pseudonymised_with_its_ids() -> None:
-    raw = Message.create(source="telegram", channel="user:555", native_id="7", text="hi", raw_sha256="0" * 64,
-                         sent_at=datetime(2025, 3, 14, 10, tzinfo=timezone.utc), author="user555",
-                         reply_to="telegram:user:555:6")
+    raw = Message.create(
+        source="telegram",
+        channel="user:555",
+        native_id="7",
+        text="hi",
+        raw_sha256="0" * 64,
+        sent_at=datetime(2025, 3, 14, 10, tzinfo=UTC),
+        author="user555",
+        reply_to="telegram:user:555:6",
+    )
     out = Pseudonymise(Pseudonymiser(b"k" * 32))(Enriched(raw)).message
     assert "555" not in out.channel + out.id + (out.reply_to or "")
     assert out.channel.startswith("user:au_") and out.id == f"telegram:{out.channel}:7"

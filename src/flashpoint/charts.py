@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html import escape
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 
 
 def _hour(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H").replace(tzinfo=timezone.utc)
+    return datetime.strptime(text, "%Y-%m-%dT%H").replace(tzinfo=UTC)
 
 
 def hourly_timeline_svg(
@@ -35,10 +35,14 @@ def hourly_timeline_svg(
     shifted by ``display_offset``.
     """
     if not counts:
-        return f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="60"><text x="10" y="30">no data</text></svg>'
+        return (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="60">'
+            '<text x="10" y="30">no data</text></svg>'
+        )
     per_hour: dict[datetime, dict[str, int]] = defaultdict(dict)
-    for hour, series, n in counts:
-        per_hour[_hour(hour)][series] = per_hour[_hour(hour)].get(series, 0) + n
+    for hour_text, series, n in counts:
+        bucket = per_hour[_hour(hour_text)]
+        bucket[series] = bucket.get(series, 0) + n
     series_names = sorted({s for _, s, _ in counts})
     colour = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(series_names)}
     start, end = min(per_hour), max(per_hour) + timedelta(hours=1)
@@ -77,8 +81,10 @@ def hourly_timeline_svg(
         parts.append(f'<text x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle">{moment:%d %b %H:%M}</text>')
     for moment, label in marks:
         x = left + (moment - start).total_seconds() / 3600 * bar_w
-        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + plot_h}" stroke="#c00" stroke-width="2" '
-                     'stroke-dasharray="5,3"/>')
+        parts.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + plot_h}" stroke="#c00" stroke-width="2" '
+            'stroke-dasharray="5,3"/>'
+        )
         parts.append(f'<text x="{x + 4:.1f}" y="{top + 12}" fill="#c00">{escape(label)}</text>')
     lx = left
     for name in series_names:

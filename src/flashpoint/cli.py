@@ -17,7 +17,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -71,8 +71,12 @@ def _errors() -> Iterator[None]:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML config file "
-              "(default: $FLASHPOINT_CONFIG, else ./flashpoint.toml if present).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="TOML config file (default: $FLASHPOINT_CONFIG, else ./flashpoint.toml if present).",
+)
 @click.option("--store", "store_path", help="Store file (default: $FLASHPOINT_STORE, else the config's store.path).")
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug). Logs never hold message text.")
 @click.version_option(__version__, prog_name="flashpoint")
@@ -100,16 +104,39 @@ def _parse_pairs(pairs: tuple[str, ...], what: str) -> dict[str, str]:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), help="Skip auto-detection and read as this format.")
-@click.option("--option", "-o", "option_pairs", multiple=True, metavar="KEY=VALUE",
-              help="Reader option, e.g. timezone=Asia/Almaty, delimiter=';', encoding=cp1251, date_order=dmy.")
-@click.option("--map", "-m", "map_pairs", multiple=True, metavar="FIELD=COLUMN",
-              help="Column mapping for CSV/JSONL, e.g. text=body, timestamp=created_at, author=user.id.")
-@click.option("--force", is_flag=True, help="Read files again even if an earlier run completed them (adds no duplicates).")
+@click.option(
+    "--format", "fmt", type=click.Choice(sorted(FORMATS)), help="Skip auto-detection and read as this format."
+)
+@click.option(
+    "--option",
+    "-o",
+    "option_pairs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Reader option, e.g. timezone=Asia/Almaty, delimiter=';', encoding=cp1251, date_order=dmy.",
+)
+@click.option(
+    "--map",
+    "-m",
+    "map_pairs",
+    multiple=True,
+    metavar="FIELD=COLUMN",
+    help="Column mapping for CSV/JSONL, e.g. text=body, timestamp=created_at, author=user.id.",
+)
+@click.option(
+    "--force", is_flag=True, help="Read files again even if an earlier run completed them (adds no duplicates)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 @click.pass_obj
-def ingest(obj: Context, paths: tuple[Path, ...], fmt: str | None, option_pairs: tuple[str, ...],
-           map_pairs: tuple[str, ...], force: bool, as_json: bool) -> None:
+def ingest(
+    obj: Context,
+    paths: tuple[Path, ...],
+    fmt: str | None,
+    option_pairs: tuple[str, ...],
+    map_pairs: tuple[str, ...],
+    force: bool,
+    as_json: bool,
+) -> None:
     """Read exports (files or folders) into the store. Safe to re-run: nothing is added twice, and
     an interrupted run resumes where it stopped."""
     options: dict[str, Any] = dict(_parse_pairs(option_pairs, "--option"))
@@ -117,8 +144,12 @@ def ingest(obj: Context, paths: tuple[Path, ...], fmt: str | None, option_pairs:
         options["map"] = _parse_pairs(map_pairs, "--map")
     unknown = set(options) - known_options()
     if unknown:
-        _fail(ConfigError("unknown_option", f"no reader knows the option(s) {sorted(unknown)}; "
-                                            f"known: {', '.join(sorted(known_options()))}"))
+        _fail(
+            ConfigError(
+                "unknown_option",
+                f"no reader knows the option(s) {sorted(unknown)}; known: {', '.join(sorted(known_options()))}",
+            )
+        )
     with _errors():
         runner = obj.runner()
         stats = _ingest_with_progress(runner, list(paths), fmt, options, force, quiet=as_json)
@@ -130,10 +161,21 @@ def ingest(obj: Context, paths: tuple[Path, ...], fmt: str | None, option_pairs:
         sys.exit(EXIT_FILE_ERROR)
 
 
-def _ingest_with_progress(runner: EmbeddedRunner, paths: list[Path], fmt: str | None, options: dict[str, Any],
-                          force: bool, quiet: bool = False) -> IngestStats:
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[msgs]} msgs"),
-               TimeRemainingColumn())
+def _ingest_with_progress(
+    runner: EmbeddedRunner,
+    paths: list[Path],
+    fmt: str | None,
+    options: dict[str, Any],
+    force: bool,
+    quiet: bool = False,
+) -> IngestStats:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[msgs]} msgs"),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=console, disable=quiet or not console.is_terminal, transient=True) as bar:
         tasks: dict[str, Any] = {}
 
@@ -172,7 +214,16 @@ def status(obj: Context, as_json: bool) -> None:
         out.print_json(orjson.dumps(info).decode())
         return
     head = Table(show_header=False, title="flashpoint store")
-    for key in ("store", "schema_version", "messages", "news_items", "channels", "raw_records", "quarantine_pending", "runs"):
+    for key in (
+        "store",
+        "schema_version",
+        "messages",
+        "news_items",
+        "channels",
+        "raw_records",
+        "quarantine_pending",
+        "runs",
+    ):
         head.add_row(key.replace("_", " "), str(info[key]))
     out.print(head)
     for key, title in (("by_source", "source"), ("by_day", "day (UTC)"), ("by_language", "language")):
@@ -194,31 +245,65 @@ def _when(value: str | None, name: str) -> datetime | None:
     except ValueError:
         _fail(ConfigError("bad_date", f"{name} {value!r} is not an ISO date or date-time"))
         raise
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-EXPORT_COLUMNS = ("id", "source", "kind", "channel", "sent_at", "utc_offset_min", "author", "text", "reply_to",
-                  "forwarded_from", "url", "title", "raw_sha256")
+EXPORT_COLUMNS = (
+    "id",
+    "source",
+    "kind",
+    "channel",
+    "sent_at",
+    "utc_offset_min",
+    "author",
+    "text",
+    "reply_to",
+    "forwarded_from",
+    "url",
+    "title",
+    "raw_sha256",
+)
 
 
 @main.command()
 @click.option("--since", help="From this time (ISO 8601; UTC if no offset).")
 @click.option("--until", help="Up to this time, exclusive.")
-@click.option("--source", "sources", multiple=True, type=click.Choice(sorted({*FORMATS, "tipline"})), help="Only these sources.")
+@click.option(
+    "--source", "sources", multiple=True, type=click.Choice(sorted({*FORMATS, "tipline"})), help="Only these sources."
+)
 @click.option("--channel", "channels", multiple=True, help="Only these channels.")
 @click.option("--text", help="Only messages containing this text (case-insensitive, any script).")
 @click.option("--news", is_flag=True, help="Only news items.")
 @click.option("--limit", type=int, default=None, help="At most this many messages.")
-@click.option("--export", "export_format", type=click.Choice(["table", "jsonl", "csv"]), default="table",
-              help="Output format.")
-@click.option("--output", "-O", type=click.File("w", encoding="utf-8"), default="-", help="Write here (default stdout).")
+@click.option(
+    "--export", "export_format", type=click.Choice(["table", "jsonl", "csv"]), default="table", help="Output format."
+)
+@click.option(
+    "--output", "-O", type=click.File("w", encoding="utf-8"), default="-", help="Write here (default stdout)."
+)
 @click.pass_obj
-def messages(obj: Context, since: str | None, until: str | None, sources: tuple[str, ...], channels: tuple[str, ...],
-             text: str | None, news: bool, limit: int | None, export_format: str, output: TextIO) -> None:
+def messages(
+    obj: Context,
+    since: str | None,
+    until: str | None,
+    sources: tuple[str, ...],
+    channels: tuple[str, ...],
+    text: str | None,
+    news: bool,
+    limit: int | None,
+    export_format: str,
+    output: TextIO,
+) -> None:
     """List or export messages, filtered by time, source, channel and text."""
-    query = MessageQuery(since=_when(since, "--since"), until=_when(until, "--until"), sources=sources,
-                         channels=channels, text=text, kind="news" if news else None,
-                         limit=limit if limit is not None or export_format != "table" else 50)
+    query = MessageQuery(
+        since=_when(since, "--since"),
+        until=_when(until, "--until"),
+        sources=sources,
+        channels=channels,
+        text=text,
+        kind="news" if news else None,
+        limit=limit if limit is not None or export_format != "table" else 50,
+    )
     with _errors():
         rows = obj.store.messages(query)
         if export_format == "jsonl":
@@ -234,7 +319,9 @@ def messages(obj: Context, since: str | None, until: str | None, sources: tuple[
             for column in ("sent_at", "source", "channel", "author", "text"):
                 table.add_column(column, overflow="fold")
             for row in rows:
-                table.add_row(row["sent_at"][:19], row["source"], row["channel"], row["author"] or "", row["text"][:160])
+                table.add_row(
+                    row["sent_at"][:19], row["source"], row["channel"], row["author"] or "", row["text"][:160]
+                )
             Console(file=output).print(table)
 
 
@@ -258,10 +345,25 @@ def quarantine_list(obj: Context, show_all: bool, limit: int, as_json: bool) -> 
     with _errors():
         items = obj.store.quarantine_items(status=None if show_all else "pending", limit=limit)
     if as_json:
-        out.print_json(orjson.dumps([
-            {"id": i.id, "file": i.source_file, "locator": i.locator, "format": i.format, "code": i.code,
-             "reason": i.reason, "status": i.status, "attempts": i.attempts, "sha256": i.sha256, "size": len(i.data)}
-            for i in items]).decode())
+        out.print_json(
+            orjson.dumps(
+                [
+                    {
+                        "id": i.id,
+                        "file": i.source_file,
+                        "locator": i.locator,
+                        "format": i.format,
+                        "code": i.code,
+                        "reason": i.reason,
+                        "status": i.status,
+                        "attempts": i.attempts,
+                        "sha256": i.sha256,
+                        "size": len(i.data),
+                    }
+                    for i in items
+                ]
+            ).decode()
+        )
         return
     table = Table(title="quarantine")
     for column in ("id", "file", "where", "format", "code", "reason", "status"):
@@ -285,10 +387,20 @@ def quarantine_show(obj: Context, item_id: int, raw: bool) -> None:
     if raw:
         sys.stdout.buffer.write(item.data)
         return
-    for key, value in (("id", item.id), ("file", item.source_file), ("where", item.locator), ("format", item.format),
-                       ("code", item.code), ("reason", item.reason), ("status", item.status),
-                       ("attempts", item.attempts), ("captured", item.created_at), ("sha256", item.sha256),
-                       ("size", f"{len(item.data)} bytes"), ("options", dict(item.options))):
+    for key, value in (
+        ("id", item.id),
+        ("file", item.source_file),
+        ("where", item.locator),
+        ("format", item.format),
+        ("code", item.code),
+        ("reason", item.reason),
+        ("status", item.status),
+        ("attempts", item.attempts),
+        ("captured", item.created_at),
+        ("sha256", item.sha256),
+        ("size", f"{len(item.data)} bytes"),
+        ("options", dict(item.options)),
+    ):
         out.print(f"[bold]{key}:[/bold] {value}")
     preview = item.data[:2000].decode("utf-8", errors="backslashreplace")
     out.print("[bold]raw (first 2000 bytes, undecodable bytes escaped):[/bold]")
@@ -298,14 +410,22 @@ def quarantine_show(obj: Context, item_id: int, raw: bool) -> None:
 @quarantine.command("retry")
 @click.argument("item_ids", nargs=-1, type=int)
 @click.option("--all", "retry_all", is_flag=True, help="Retry every pending record.")
-@click.option("--option", "-o", "option_pairs", multiple=True, metavar="KEY=VALUE",
-              help="Change a reader option for the retry, e.g. encoding=cp1251 or timezone=Asia/Almaty.")
+@click.option(
+    "--option",
+    "-o",
+    "option_pairs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Change a reader option for the retry, e.g. encoding=cp1251 or timezone=Asia/Almaty.",
+)
 @click.pass_obj
 def quarantine_retry(obj: Context, item_ids: tuple[int, ...], retry_all: bool, option_pairs: tuple[str, ...]) -> None:
     """Parse quarantined records again (after a fix to the reader or with changed options)."""
     overrides = _parse_pairs(option_pairs, "--option")
     with _errors():
-        ids = list(item_ids) or ([i.id for i in obj.store.quarantine_items(limit=1_000_000) if i.id] if retry_all else [])
+        ids = list(item_ids) or (
+            [i.id for i in obj.store.quarantine_items(limit=1_000_000) if i.id] if retry_all else []
+        )
         if not ids:
             _fail(ConfigError("nothing_to_retry", "name quarantined record ids, or pass --all"))
         runner = obj.runner()
@@ -332,8 +452,11 @@ def archive_verify(obj: Context, expected_head: str | None, as_json: bool) -> No
     with _errors():
         report = obj.store.verify_archive(expected_head)
     if as_json:
-        out.print_json(orjson.dumps({"ok": report.ok, "entries": report.entries, "head": report.head,
-                                     "problems": report.problems}).decode())
+        out.print_json(
+            orjson.dumps(
+                {"ok": report.ok, "entries": report.entries, "head": report.head, "problems": report.problems}
+            ).decode()
+        )
     elif report.ok:
         out.print(f"[green]archive intact[/green]: {report.entries} entries, head {report.head}")
     else:
@@ -354,17 +477,32 @@ def runs(obj: Context, limit: int) -> None:
         table.add_column(column)
     with _errors():
         for run in obj.store.runs(limit):
-            table.add_row(str(run["id"]), run["started_at"][:19], run["status"], str(run["records_read"]),
-                          str(run["messages_added"]), str(run["duplicates"]), str(run["skipped"]),
-                          str(run["quarantined"]), f"{run['duration_s'] or 0:.2f}")
+            table.add_row(
+                str(run["id"]),
+                run["started_at"][:19],
+                run["status"],
+                str(run["records_read"]),
+                str(run["messages_added"]),
+                str(run["duplicates"]),
+                str(run["skipped"]),
+                str(run["quarantined"]),
+                f"{run['duration_s'] or 0:.2f}",
+            )
     out.print(table)
 
 
 @main.command()
-@click.option("--store-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Keep the demo store in this folder (default: a temporary folder).")
-@click.option("--timeline", "timeline_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the timeline picture (SVG).")
+@click.option(
+    "--store-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep the demo store in this folder (default: a temporary folder).",
+)
+@click.option(
+    "--timeline",
+    "timeline_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the timeline picture (SVG).",
+)
 @click.pass_obj
 def demo(obj: Context, store_dir: Path | None, timeline_path: Path | None) -> None:
     """Ingest the bundled fictional three-day scenario into a fresh store and show what it found."""

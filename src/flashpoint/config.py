@@ -17,7 +17,7 @@ import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +147,7 @@ class Config:
         return key_file.read_bytes().strip()
 
     def latest_allowed(self, now: datetime | None = None) -> datetime:
-        return (now or datetime.now(timezone.utc)) + timedelta(days=self.ingest.latest_skew_days)
+        return (now or datetime.now(UTC)) + timedelta(days=self.ingest.latest_skew_days)
 
     def options_for(self, fmt: str, given: Mapping[str, Any]) -> dict[str, Any]:
         """Reader options for a format: the config's defaults under the options given; the column

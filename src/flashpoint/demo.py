@@ -125,29 +125,45 @@ def run_demo(
         task = bar.add_task("ingesting", total=len(manifest.sources))
         for source in manifest.sources:
             stats = runner.ingest([source.path], fmt=source.format, options=source.options)
-            per_source.add_row(source.label, source.format, str(stats.records_read), str(stats.messages_added),
-                               str(stats.skipped), str(stats.quarantined))
+            per_source.add_row(
+                source.label,
+                source.format,
+                str(stats.records_read),
+                str(stats.messages_added),
+                str(stats.skipped),
+                str(stats.quarantined),
+            )
             _accumulate(total, stats)
             bar.advance(task)
-    per_source.add_row("[bold]all[/bold]", "", str(total.records_read), str(total.messages_added),
-                       str(total.skipped), str(total.quarantined))
+    per_source.add_row(
+        "[bold]all[/bold]",
+        "",
+        str(total.records_read),
+        str(total.messages_added),
+        str(total.skipped),
+        str(total.quarantined),
+    )
     console.print(per_source)
     for error in total.errors:
         console.print(f"[red]error:[/red] {error}")
     _print_quarantine(store, console)
     _print_onset_window(store, manifest, console)
     report = store.verify_archive()
-    console.print(f"evidence archive: {report.entries} raw records, hash chain "
-                  f"{'[green]intact[/green]' if report.ok else '[red]BROKEN[/red]'}, head {report.head[:16]}…")
+    console.print(
+        f"evidence archive: {report.entries} raw records, hash chain "
+        f"{'[green]intact[/green]' if report.ok else '[red]BROKEN[/red]'}, head {report.head[:16]}…"
+    )
     if timeline_path:
         timeline_path.parent.mkdir(parents=True, exist_ok=True)
-        marks = [(manifest.onset, f"onset: {manifest.onset_place}")] + [
-            (moment, name.replace("_", " ")) for name, moment in manifest.timeline.items() if name != "onset"
-        ][:4]
+        others = [(moment, name.replace("_", " ")) for name, moment in manifest.timeline.items() if name != "onset"]
+        marks = [(manifest.onset, f"onset: {manifest.onset_place}"), *others[:4]]
         timeline_path.write_text(
-            hourly_timeline_svg(store.hourly_counts(), title=f"{manifest.name}: messages per hour by source "
-                                f"(local time UTC{_offset(manifest.local_offset)})",
-                                marks=marks, display_offset=manifest.local_offset),
+            hourly_timeline_svg(
+                store.hourly_counts(),
+                title=f"{manifest.name}: messages per hour by source (local time UTC{_offset(manifest.local_offset)})",
+                marks=marks,
+                display_offset=manifest.local_offset,
+            ),
             encoding="utf-8",
         )
         console.print(f"timeline picture: {timeline_path}")
@@ -193,7 +209,9 @@ def _print_onset_window(store: SqliteStore, manifest: Manifest, console: Console
         start = datetime.fromisoformat(hour + ":00:00+00:00")
         marker = " ← onset" if start <= manifest.onset < start + timedelta(hours=1) else ""
         row = by_hour[hour]
-        table.add_row(f"{start + offset:%d %b %H:00}{marker}", *(str(row.get(s, 0)) for s in sources), str(sum(row.values())))
+        table.add_row(
+            f"{start + offset:%d %b %H:00}{marker}", *(str(row.get(s, 0)) for s in sources), str(sum(row.values()))
+        )
     console.print(table)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
@@ -138,7 +138,7 @@ class Message:
             source=kind,
             channel=channel,
             native_id=native_id,
-            sent_at=sent_at.astimezone(timezone.utc),
+            sent_at=sent_at.astimezone(UTC),
             utc_offset_minutes=fields.pop(
                 "utc_offset_minutes", int(offset.total_seconds() // 60) if offset is not None else None
             ),
@@ -181,7 +181,7 @@ def message_id(
     if native_id:
         return f"{source.value}:{channel}:{native_id}"
     digest = hashlib.sha256(
-        "\x1f".join((channel, sent_at.astimezone(timezone.utc).isoformat(), author or "", text)).encode()
+        "\x1f".join((channel, sent_at.astimezone(UTC).isoformat(), author or "", text)).encode()
     ).hexdigest()[:32]
     return f"{source.value}:{channel}:h{digest}"
 
@@ -197,5 +197,3 @@ class Enriched:
         merged = dict(self.values)
         merged.update(new)
         return Enriched(self.message, MappingProxyType(merged))
-
-

@@ -53,5 +53,6 @@ class Sealer:
             return self._aead.decrypt(nonce, blob[len(MAGIC) + NONCE_BYTES :], MAGIC)
         except InvalidTag as exc:
             raise IntegrityError(
-                "sealed_record_changed", "a sealed record fails its authentication tag: it was changed, or the key is wrong"
+                "sealed_record_changed",
+                "a sealed record fails its authentication tag: it was changed, or the key is wrong",
             ) from exc

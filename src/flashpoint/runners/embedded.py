@@ -133,8 +133,17 @@ class EmbeddedRunner:
 
         def reject(code: str, reason: str) -> None:
             result.quarantined.append(
-                QuarantineItem(raw.source_file, raw.locator, raw.ordinal, source.format, dict(options),
-                               dict(raw.context), code, reason, raw.data)
+                QuarantineItem(
+                    raw.source_file,
+                    raw.locator,
+                    raw.ordinal,
+                    source.format,
+                    dict(options),
+                    dict(raw.context),
+                    code,
+                    reason,
+                    raw.data,
+                )
             )
 
         if len(raw.data) > self.config.ingest.max_record_bytes:
@@ -156,8 +165,10 @@ class EmbeddedRunner:
             elif item.sent_at.tzinfo is None:
                 reject("naive_timestamp", "the reader produced a timestamp without a timezone")
             elif not earliest <= item.sent_at <= latest:
-                reject("timestamp_out_of_range",
-                       f"timestamp {item.sent_at.isoformat()} is outside {earliest.date()} .. {latest.date()}")
+                reject(
+                    "timestamp_out_of_range",
+                    f"timestamp {item.sent_at.isoformat()} is outside {earliest.date()} .. {latest.date()}",
+                )
             else:
                 result.records.append(self.pipeline.run(Enriched(item)))
         return result
@@ -204,9 +215,7 @@ class EmbeddedRunner:
         force: bool,
     ) -> None:
         source = source_for(fmt) if fmt else detect_format(path)
-        options = self.config.options_for(
-            source.format, {k: v for k, v in options.items() if k in source.option_names}
-        )
+        options = self.config.options_for(source.format, {k: v for k, v in options.items() if k in source.option_names})
         _check_options(source, options)
         size = path.stat().st_size
         fp = fingerprint(path)
@@ -228,8 +237,17 @@ class EmbeddedRunner:
                 stats.records_read += 1
                 if isinstance(item, SplitError):
                     batch.quarantined.append(
-                        QuarantineItem(item.source_file, item.locator, item.ordinal, source.format, options, {},
-                                       item.code, item.message, item.data)
+                        QuarantineItem(
+                            item.source_file,
+                            item.locator,
+                            item.ordinal,
+                            source.format,
+                            options,
+                            {},
+                            item.code,
+                            item.message,
+                            item.data,
+                        )
                     )
                 else:
                     admitted = self.admit(item, source, options)

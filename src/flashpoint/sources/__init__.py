@@ -35,7 +35,9 @@ def source_for(fmt: str) -> Source:
     try:
         module_name, class_name = FORMATS[fmt].split(":")
     except KeyError:
-        raise FormatError("unknown_format", f"unknown format {fmt!r}; known formats: {', '.join(sorted(FORMATS))}") from None
+        raise FormatError(
+            "unknown_format", f"unknown format {fmt!r}; known formats: {', '.join(sorted(FORMATS))}"
+        ) from None
     source: Source = getattr(importlib.import_module(module_name), class_name)()
     return source
 

@@ -13,7 +13,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -39,9 +39,9 @@ class Source(Protocol):
         """Confidence in [0, 1] that the file is in this format, from its name and first bytes."""
         ...
 
-    def records(self, path: Path, stream: BinaryIO, options: Options) -> Iterator[RawRecord | RecordError]:
-        """Yield every record of the file in order, or a RecordError for a part that cannot be
-        split (truncated JSON, an undecodable line). Errors carry their raw bytes in ``raw``."""
+    def records(self, path: Path, stream: BinaryIO, options: Options) -> Iterator[RawRecord | SplitError]:
+        """Yield every record of the file in order, or a SplitError for a part that cannot be
+        split (truncated JSON, an undecodable line), carrying its bytes in ``data``."""
         ...
 
     def parse(self, raw: RawRecord, options: Options) -> Parsed:
@@ -52,15 +52,13 @@ class Source(Protocol):
 class SplitError(RecordError):
     """A part of a file that could not be split into a record; its bytes go to quarantine."""
 
-    def __init__(
-        self, code: str, message: str, *, source_file: str, locator: str, ordinal: int, data: bytes
-    ) -> None:
+    def __init__(self, code: str, message: str, *, source_file: str, locator: str, ordinal: int, data: bytes) -> None:
         super().__init__(code, message, source_file=source_file, locator=locator)
         self.ordinal = ordinal
         self.data = data
 
 
-def timezone_option(options: Options, default: tzinfo = timezone.utc) -> tzinfo:
+def timezone_option(options: Options, default: tzinfo = UTC) -> tzinfo:
     """The ``timezone`` option as a tzinfo, for formats whose timestamps carry no offset."""
     name = options.get("timezone")
     if not name:
@@ -71,7 +69,7 @@ def timezone_option(options: Options, default: tzinfo = timezone.utc) -> tzinfo:
         raise ConfigError("bad_timezone", f"unknown timezone {name!r}; use an IANA name like Asia/Almaty") from exc
 
 
-def parse_timestamp(value: Any, tz: tzinfo = timezone.utc) -> tuple[datetime, bool]:
+def parse_timestamp(value: Any, tz: tzinfo = UTC) -> tuple[datetime, bool]:
     """Parse an epoch number or an ISO-8601 string. Returns (aware datetime, had_own_offset).
 
     >>> parse_timestamp("2020-02-07T23:10:00+06:00")[0].isoformat()
@@ -83,7 +81,7 @@ def parse_timestamp(value: Any, tz: tzinfo = timezone.utc) -> tuple[datetime, bo
         raise ValueError(f"not a timestamp: {value!r}")
     if isinstance(value, int | float):
         seconds = float(value) / 1000 if value > 1e11 else float(value)  # milliseconds since epoch
-        return datetime.fromtimestamp(seconds, timezone.utc), True
+        return datetime.fromtimestamp(seconds, UTC), True
     if isinstance(value, str):
         text = value.strip()
         if text.lstrip("-").replace(".", "", 1).isdigit():

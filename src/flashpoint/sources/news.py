@@ -31,8 +31,8 @@ from typing import Any, BinaryIO, ClassVar
 from urllib.parse import urlparse
 
 import feedparser
-import lxml.etree  # type: ignore[import-untyped]
-import lxml.html  # type: ignore[import-untyped]
+import lxml.etree
+import lxml.html
 import orjson
 import trafilatura
 

@@ -18,7 +18,6 @@ from typing import ClassVar
 
 from flashpoint.model import Enriched, message_id
 
-
 # Sources write ``forwarded_from`` as "user:<id or name>" when it names a person rather than a
 # channel; the person part is pseudonymised like an author.
 PERSON_PREFIX = "user:"

@@ -69,5 +69,3 @@ class ContentHash:
     def __call__(self, record: Enriched) -> Enriched:
         digest = hashlib.sha256(record.values["text_clean"].encode("utf-8", "surrogatepass")).hexdigest()
         return record.with_values(content_hash=digest)
-
-

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -25,8 +25,8 @@ import orjson
 
 from flashpoint.config import Config
 from flashpoint.errors import IntegrityError, StoreError
-from flashpoint.evidence.seal import Sealer
 from flashpoint.evidence.chain import GENESIS, ArchiveEntry, VerifyReport, verify_chain
+from flashpoint.evidence.seal import Sealer
 from flashpoint.model import Enriched, Message
 from flashpoint.store.base import Batch, BatchResult, FileState, MessageQuery, QuarantineItem
 
@@ -39,11 +39,11 @@ def utc_text(moment: datetime) -> str:
     >>> utc_text(datetime(2020, 2, 7, 22, 5, tzinfo=timezone.utc))
     '2020-02-07T22:05:00.000000+00:00'
     """
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def now_text() -> str:
-    return utc_text(datetime.now(timezone.utc))
+    return utc_text(datetime.now(UTC))
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -225,8 +225,18 @@ class SqliteStore:
                 "code, reason, data, sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
-                        batch.run_id, q.source_file, q.locator, q.ordinal, q.format, _json(dict(q.options)),
-                        _json(dict(q.context)), q.code, q.reason, self.sealer.seal(q.data), q.sha256, captured,
+                        batch.run_id,
+                        q.source_file,
+                        q.locator,
+                        q.ordinal,
+                        q.format,
+                        _json(dict(q.options)),
+                        _json(dict(q.context)),
+                        q.code,
+                        q.reason,
+                        self.sealer.seal(q.data),
+                        q.sha256,
+                        captured,
                     )
                     for q in batch.quarantined
                 ],
@@ -266,8 +276,19 @@ class SqliteStore:
             seq += 1
             entry = ArchiveEntry(seq, sha, captured, raw.source_file, raw.locator, prev, "").sealed()
             rows.append(
-                (seq, sha, captured, raw.source_file, raw.locator, raw.ordinal, batch.format, len(raw.data),
-                 self.sealer.seal(raw.data), prev, entry.entry_hash)
+                (
+                    seq,
+                    sha,
+                    captured,
+                    raw.source_file,
+                    raw.locator,
+                    raw.ordinal,
+                    batch.format,
+                    len(raw.data),
+                    self.sealer.seal(raw.data),
+                    prev,
+                    entry.entry_hash,
+                )
             )
             prev = entry.entry_hash
         self.conn.executemany(
@@ -280,7 +301,8 @@ class SqliteStore:
     # -- reads --------------------------------------------------------------------------------------
 
     def messages(self, query: MessageQuery) -> Iterator[dict[str, Any]]:
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if query.since:
             where.append("sent_at >= ?")
             params.append(utc_text(query.since))
@@ -467,4 +489,4 @@ def _quarantine_item(row: dict[str, Any], data: bytes) -> QuarantineItem:
     )
 
 
-__all__ = ["SqliteStore", "utc_text", "Enriched"]
+__all__ = ["Enriched", "SqliteStore", "utc_text"]
