@@ -37,7 +37,7 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / "work"
 RESULTS = ROOT / "benchmarks" / "results"
-BATCH = 2000
+BATCH = 5000
 WORDS = (
     "Масанчи",
     "Сортобе",

@@ -99,6 +99,8 @@ TIMELINE: tuple[tuple[str, datetime, str], ...] = (
     ("taraz_denial", T_TARAZ_DENIAL, "police deny the Taraz rumour"),
 )
 
+ANCHORS = frozenset(when for _, when, _ in TIMELINE)
+
 PHASES: tuple[tuple[str, datetime, datetime], ...] = (
     ("calm", START, T_DISPUTE),
     ("dispute", T_DISPUTE, T_CLAIM),
@@ -478,6 +480,14 @@ PARENTS_RU = (
     "Учитель, а контрольная в понедельник или во вторник?",
 )
 
+PARENTS_EN = (
+    "Dear parents, please remind the children to bring their English workbooks tomorrow. Thank you!",
+    "Good evening! English homework: Unit 5, exercises 2 and 3, page 48.",
+    "Well done, 4B! Great results in the spelling test 👏",
+    "Dear parents, the English club meets on Wednesday at 15:00.",
+    "Please check the children's vocabulary notebooks, we have a small test on Tuesday.",
+)
+
 PARENTS_MIX = (
     "Апай, здравствуйте, ертеңгі тапсырма какая?",
     "Рахмет, получили 👍",
@@ -539,6 +549,8 @@ NEWS_KK = (
 
 NEWS_EN = (
     "**Korday weekly**: road repairs between Korday and Sortobe are planned for April. #Korday",
+    "**In English**: the Korday border crossing works as usual; expect about an hour of waiting. #Korday",
+    "**Weather**: {temp} degrees in the daytime, snow possible in the mountains. #Korday",
 )
 
 AKIMAT_BI = (
@@ -635,7 +647,7 @@ SHORT: dict[str, tuple[str, ...]] = {
 
 CALM: dict[str, dict[str, tuple[str, ...]]] = {
     "chat": {"ru": CHAT_RU, "kk": CHAT_KK, "kk_lat": CHAT_KK_LAT, "mix": CHAT_MIX, "en": CHAT_EN, "ky": CHAT_KY},
-    "parents": {"kk": PARENTS_KK, "ru": PARENTS_RU, "mix": PARENTS_MIX, "kk_lat": PARENTS_KK_LAT},
+    "parents": {"kk": PARENTS_KK, "ru": PARENTS_RU, "mix": PARENTS_MIX, "kk_lat": PARENTS_KK_LAT, "en": PARENTS_EN},
     "bazaar": {"ky": CHAT_KY, "ru": BAZAAR_RU},
     "news": {"ru": NEWS_RU, "kk": NEWS_KK, "en": NEWS_EN},
     "akimat": {"kk+ru": AKIMAT_BI},
@@ -1152,30 +1164,35 @@ def claim_text(rng: random.Random, lang: str) -> str:
 # People (all invented) and the sources they write in
 # ---------------------------------------------------------------------------------------------
 
-FIRST_NAMES: dict[str, tuple[str, ...]] = {
+MALE_NAMES: dict[str, tuple[str, ...]] = {
     "kz": (
         "Ерлан", "Нұрлан", "Бауыржан", "Асхат", "Дәурен", "Ержан", "Мұрат", "Серік", "Қайрат", "Бекзат", "Ернар",
-        "Айдос", "Талғат", "Ғалым", "Нұржан", "Арман", "Айгерим", "Гүлнара", "Әсел", "Динара", "Жанар", "Мөлдір",
-        "Ақмарал", "Сәуле", "Назерке", "Аружан", "Гүлмира", "Салтанат", "Жұлдыз", "Меруерт",
+        "Айдос", "Талғат", "Ғалым", "Нұржан", "Арман",
     ),  # fmt: skip
-    "dn": (
-        "Хусей", "Ильяс", "Мансур", "Исмар", "Рашид", "Юсуп", "Арли", "Хасан", "Сулейман", "Дауд", "Ибрагим",
-        "Айша", "Фатима", "Сапура", "Мариям", "Хадижа", "Зульфия", "Салима",
-    ),  # fmt: skip
-    "ru": ("Сергей", "Виктор", "Андрей", "Дмитрий", "Николай", "Наталья", "Ольга", "Татьяна", "Ирина", "Людмила"),
-    "ky": (
-        "Азамат", "Нурбек", "Бакыт", "Эрмек", "Улан", "Максат", "Тилек", "Жылдыз", "Айпери", "Гүлзат", "Нуриза",
-        "Чынара", "Эльмира", "Бегимай",
-    ),  # fmt: skip
+    "dn": ("Хусей", "Ильяс", "Мансур", "Исмар", "Рашид", "Юсуп", "Арли", "Хасан", "Сулейман", "Дауд", "Ибрагим"),
+    "ru": ("Сергей", "Виктор", "Андрей", "Дмитрий", "Николай"),
+    "ky": ("Азамат", "Нурбек", "Бакыт", "Эрмек", "Улан", "Максат", "Тилек"),
 }
-SURNAMES: dict[str, tuple[str, ...]] = {
-    "kz": ("Сейтқали", "Омаров", "Жақсылықов", "Әбдіров", "Тұрсынов", "Қасымов", "Бекова", "Сәрсенова", "Ахметов"),
+FEMALE_NAMES: dict[str, tuple[str, ...]] = {
+    "kz": (
+        "Айгерим", "Гүлнара", "Әсел", "Динара", "Жанар", "Мөлдір", "Ақмарал", "Сәуле", "Назерке", "Аружан",
+        "Гүлмира", "Салтанат", "Жұлдыз", "Меруерт",
+    ),  # fmt: skip
+    "dn": ("Айша", "Фатима", "Сапура", "Мариям", "Хадижа", "Зульфия", "Салима"),
+    "ru": ("Наталья", "Ольга", "Татьяна", "Ирина", "Людмила"),
+    "ky": ("Жылдыз", "Айпери", "Гүлзат", "Нуриза", "Чынара", "Эльмира", "Бегимай"),
+}
+SURNAMES: dict[str, tuple[str, ...]] = {  # male forms; -ов/-ев/-ин take -а for women
+    "kz": ("Сейтқали", "Омаров", "Жақсылықов", "Әбдіров", "Тұрсынов", "Қасымов", "Беков", "Сәрсенов", "Ахметов"),
     "dn": ("Ясыров", "Сулейманов", "Мансуров", "Дауров", "Шимаров", "Хасанов", "Мусаев", "Лаханов"),
-    "ru": ("Петренко", "Ковальчук", "Смирнов", "Гусева", "Ткаченко", "Бондаренко"),
-    "ky": ("Асанов", "Токтогулов", "Сыдыкова", "Абдыкеримов", "Жумабаева", "Осмонов"),
+    "ru": ("Петренко", "Ковальчук", "Смирнов", "Гусев", "Ткаченко", "Бондаренко"),
+    "ky": ("Асанов", "Токтогулов", "Сыдыков", "Абдыкеримов", "Жумабаев", "Осмонов"),
 }
+# "Mum of ...": how parents often name themselves in school and village chats (genitive forms).
+CHILDREN = ("Алихана", "Санжара", "Айлин", "Амира", "Даниала", "Томирис", "Юсупа", "Амины", "Ибрагима", "Айзере")
 NAME_SUFFIXES = ("🌸", "🌹", "✨", "🚜", "⚽", "🤲", "🌙")
-WA_TAGS = ("Сосед", "Школа", "Такси", "Базар", "апа", "ага", "Теплица", "Кордай")
+WA_TAGS = ("Сосед", "Школа", "Такси", "Базар", "Теплица", "Кордай")
+HONORIFICS = ("апа", "ага")  # elder sister / elder brother: how contacts are often saved
 TRANSLIT = str.maketrans(
     {
         "а": "a", "ә": "a", "б": "b", "в": "v", "г": "g", "ғ": "g", "д": "d", "е": "e", "ж": "zh", "з": "z",
@@ -1238,6 +1255,7 @@ class SourceSpec:
     stances: Mapping[str, Mapping[str, float]] | None = None
     channel_langs: Mapping[str, float] | None = None  # channels: the channel's own language mix
     members: Mapping[str, int] = field(default_factory=dict)  # community -> number of members
+    lang_overrides: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # community -> language mix
     tz: timezone = ALMATY
     tz_name: str = "Asia/Almaty"
     currency: str = "тг"
@@ -1261,12 +1279,18 @@ def fake_phone(rng: random.Random, community: str) -> str:
     return f"+7 700 000 {rng.randrange(10, 100)} {rng.randrange(10, 100)}"
 
 
-def display_name(rng: random.Random, community: str, home: str) -> str:
-    pool = FIRST_NAMES.get(community, FIRST_NAMES["kz"])
-    first, surname = rng.choice(pool), rng.choice(SURNAMES.get(community, SURNAMES["kz"]))
+def display_name(rng: random.Random, community: str, home: str, platform: str = "telegram") -> str:
+    """A name as people set it: full, first only, initial, emoji, Latin letters, village, "Mum of"."""
+    female = rng.random() < 0.5
+    first = rng.choice((FEMALE_NAMES if female else MALE_NAMES).get(community, MALE_NAMES["kz"]))
+    surname = rng.choice(SURNAMES.get(community, SURNAMES["kz"]))
+    if female and surname.endswith(("ов", "ев", "ин")):
+        surname += "а"
     roll = rng.random()
-    if roll < 0.3:
+    if platform == "vk" or roll < 0.3:  # VK asks for a first and a last name
         return f"{first} {surname}"
+    if platform == "whatsapp" and roll < 0.5:  # the exporting phone's contact names
+        return f"{first} {HONORIFICS[0] if female else HONORIFICS[1]}" if roll < 0.36 else f"{first} {rng.choice(WA_TAGS)}"
     if roll < 0.5:
         return first
     if roll < 0.65:
@@ -1277,7 +1301,7 @@ def display_name(rng: random.Random, community: str, home: str) -> str:
         return latin(f"{first} {surname}") if rng.random() < 0.6 else latin(first)
     if roll < 0.94:
         return f"{first} {home}"
-    return f"{rng.choice(('Мама', 'Папа'))} {rng.choice(pool)}{rng.choice(('а', 'ы', ''))}"
+    return f"{'Мама' if female else 'Папа'} {rng.choice(CHILDREN)}"
 
 
 def make_members(spec: SourceSpec, rng: random.Random) -> list[Person]:
@@ -1285,16 +1309,14 @@ def make_members(spec: SourceSpec, rng: random.Random) -> list[Person]:
     seen: set[str] = set()
     for community, count in spec.members.items():
         for _ in range(count):
-            name = display_name(rng, community, spec.home_forms[0])
+            name = display_name(rng, community, spec.home_forms[0], spec.format)
             while name in seen:
-                name = display_name(rng, community, spec.home_forms[0])
+                name = display_name(rng, community, spec.home_forms[0], spec.format)
             seen.add(name)
-            if spec.format == "whatsapp" and rng.random() < 0.25:
-                name = f"{name.split(' ')[0]} {rng.choice(WA_TAGS)}"
             people.append(
                 Person(
                     name=name,
-                    uid=rng.randrange(10**8, 7 * 10**9),
+                    uid=rng.randrange(10**8, 7 * 10**9) if spec.format != "vk" else rng.randrange(10**8, 9 * 10**8),
                     phone=fake_phone(rng, community),
                     community=community,
                     saved=rng.random() >= spec.unsaved_rate,
@@ -1305,7 +1327,7 @@ def make_members(spec: SourceSpec, rng: random.Random) -> list[Person]:
 
 
 MASANCHI = ("Масанчи", "Масаншы", "Masanshy", "Masanchi")
-DAMP_EPICENTRE = {"dispute": 0.6, "rumour": 0.3, "gathering": 0.15, "night": 0.05, "aftermath": 0.35}
+DAMP_EPICENTRE = {"dispute": 0.6, "rumour": 0.2, "gathering": 0.1, "night": 0.05, "aftermath": 0.35}
 DAMP_DISTRICT = {"rumour": 0.8, "gathering": 0.6, "night": 0.4, "aftermath": 0.6}
 DAMP_CONTROL = {"night": 0.9, "aftermath": 0.9}
 
@@ -1323,7 +1345,7 @@ SOURCES: tuple[SourceSpec, ...] = (
         calm_pools={"news": 1.0},
         calm_per_day=(26, 22, 18),
         damping=DAMP_DISTRICT,
-        channel_langs={"ru": 0.55, "kk": 0.42, "en": 0.03},
+        channel_langs={"ru": 0.55, "kk": 0.4, "en": 0.05},
         media_rate=0.35,
     ),
     SourceSpec(
@@ -1353,7 +1375,7 @@ SOURCES: tuple[SourceSpec, ...] = (
         chat_id=2093341187,
         calm_pools={"activist": 1.0},
         calm_per_day=(9, 8, 3),
-        damping={"night": 0.0, "aftermath": 0.3},
+        damping={"rumour": 0.2, "gathering": 0.0, "night": 0.0, "aftermath": 0.3},
         story={"rumour": 14, "gathering": 5, "aftermath": 4},
         stances={
             "rumour": {"claim": 3, "accuse": 2, "mirror": 1.5, "call": 2},
@@ -1414,6 +1436,7 @@ SOURCES: tuple[SourceSpec, ...] = (
         story={"rumour": 10, "gathering": 3, "night": 2, "aftermath": 14},
         stances=DISTANT_STANCES,
         members={"kz": 26, "ru": 2},
+        lang_overrides={"kz": {"kk": 0.56, "ru": 0.17, "mix": 0.13, "kk_lat": 0.14}},
         media_rate=0.07,
         unsaved_rate=0.15,
     ),
@@ -1434,6 +1457,7 @@ SOURCES: tuple[SourceSpec, ...] = (
         story={"rumour": 6, "gathering": 3, "night": 18, "aftermath": 60},
         stances=DISTANT_STANCES,
         members={"ky": 30, "ru": 5, "dn": 7},
+        lang_overrides={"dn": {"ru": 1.0}},
         tz=BISHKEK,
         tz_name="Asia/Bishkek",
         currency="сом",
@@ -1511,6 +1535,7 @@ ROLES: dict[str, dict[str, Person]] = {
         "teacher": Person("Гүлнара апай 4Б", 0, "+7 700 000 30 01", "kz", weight=3.0),
         "parent_lat": Person("Dauren Otar", 0, "+7 700 000 30 02", "kz", weight=1.0),
         "parent_worried": Person("Мама Алихана", 0, "+7 700 000 30 03", "kz", weight=1.5),
+        "english_teacher": Person("Aliya English teacher", 0, "+7 700 000 30 04", "en", weight=3.0),
     },
     "wa_tokmok": {
         "admin": Person("Бакыт Базар", 0, "+996 700 000 101", "ky", weight=2.0),
@@ -1674,6 +1699,10 @@ def beats() -> list[Beat]:
         Beat("tg_news", at(3, "11:50"), "channel",
              "**Фейк: «погром в Таразе».** Полиция и акимат опровергли: в Таразе спокойно. Не пересылайте. "
              "#фактчек", "ru", "condemn", reactions=9),
+        Beat("tg_news", at(3, "12:30"), "channel",
+             "**Update in English**: Kordai market is closed today; the Korday border crossing is open. Police say "
+             "the situation in Masanchi is under control. Reports of a 'pogrom in Taraz' are false. #Korday",
+             "en", "report", reactions=4),
         Beat("tg_news", at(3, "15:00"), "channel", LEADERS_APPEAL, "kk+ru", "counter", media="video", reactions=15),
         Beat("tg_news", at(3, "19:00"), "channel",
              "**Вечерняя сводка**: в Масанчи спокойно, работают посты полиции, пострадавшим помогают в школе. "
@@ -1765,6 +1794,8 @@ def beats() -> list[Beat]:
         Beat("tg_masanchi", at(3, "08:41"), "young_kz",
              "Tell the truth: the old man is alive. Fake news started all of this.", "en", "counter",
              reply_ref="recent"),
+        Beat("tg_masanchi", at(3, "13:05"), "journalist",
+             "Thank you to everyone who talked to me today. Stay safe 🙏", "en", "calm"),
     ]  # fmt: skip
     # --- WhatsApp: Masanchi community chat (Russian Android phone) ---
     b += [
@@ -1821,6 +1852,11 @@ def beats() -> list[Beat]:
              "food to the school today. Who is coordinating? Thank you!", "en", "help"),
         Beat("wa_tokmok", at(3, "08:06"), "admin", "Координирует Эльмира, школа, тел +996 700 000 214", "ru",
              "help", reply_ref="recent"),
+        Beat("wa_tokmok", at(3, "15:10"), "ngo",
+             "Update: we delivered 200 blankets and water to the school. Tomorrow we bring baby food and medicine. "
+             "Thank you all!", "en", "help"),
+        Beat("wa_tokmok", at(3, "19:30"), "ngo",
+             "Is anyone still arriving tonight? There is space for 40 more people in the sports hall.", "en", "help"),
         Beat("wa_tokmok", at(3, "11:20"), "any:ky", "Таразда да башталды дейт, чынбы?", "ky", "rumour2"),
         Beat("wa_tokmok", at(3, "11:52"), "admin", "Это фейк, в Таразе спокойно. Ушак таратпагыла!", "ru",
              "counter"),
@@ -1930,7 +1966,7 @@ def speaker(spec: SourceSpec, rng: random.Random, people: Sequence[Person], comm
     if spec.channel_langs is not None:
         return None, weighted(rng, spec.channel_langs)
     person = pick_person(rng, people, community)
-    return person, weighted(rng, COMMUNITY_LANGS[person.community])
+    return person, weighted(rng, spec.lang_overrides.get(person.community) or COMMUNITY_LANGS[person.community])
 
 
 def decorate(post: Post, spec: SourceSpec, rng: random.Random) -> Post:
@@ -1961,7 +1997,7 @@ def calm_post(spec: SourceSpec, rng: random.Random, when: datetime, people: Sequ
 
 
 def story_post(spec: SourceSpec, rng: random.Random, when: datetime, stance: str, people: Sequence[Person]) -> Post:
-    community = PREFERRED_COMMUNITY.get(stance) if spec.epicentre and rng.random() < 0.85 else None
+    community = PREFERRED_COMMUNITY.get(stance) if spec.epicentre and rng.random() < 0.95 else None
     author, lang = speaker(spec, rng, people, community)
     post = Post(when, "", lang, stance, author)
     if stance == "claim":
@@ -1988,7 +2024,28 @@ def story_post(spec: SourceSpec, rng: random.Random, when: datetime, stance: str
 
 def _from_pool(post: Post, pool: Pool, spec: SourceSpec, rng: random.Random) -> None:
     template, post.lang = pick_template(pool, post.lang, rng, scenario_day(post.at))
-    post.text = fill(template, rng, spec.context())
+    post.text = vary(rng, fill(template, rng, spec.context()), post.lang)
+
+
+INTERJECTIONS: Pool = {
+    "ru": ("Люди, ", "Слушайте, ", "Короче, ", "Народ, ", "Соседи, "),
+    "kk": ("Ағайын, ", "Бауырлар, ", "Ой, ", "Жігіттер, ", "Апа, "),
+    "kk_lat": ("Agaiyn, ", "Oi, ", "Bauyrlar, "),
+    "mix": ("Ағайын, ", "Люди, "),
+    "ky": ("Элдер, ", "Ой, ", "Агалар, "),
+}
+
+
+def vary(rng: random.Random, text: str, lang: str) -> str:
+    """Small changes people make when they say the same thing: an address, other punctuation, no capitals."""
+    roll = rng.random()
+    if roll < 0.2 and lang in INTERJECTIONS and text[:1].isupper() and not text[1:2].isupper():
+        return rng.choice(INTERJECTIONS[lang]) + text[0].lower() + text[1:]
+    if roll < 0.35:
+        return text.rstrip("!?.") + rng.choice(("!!!", "...", "!", "??", "!!"))
+    if roll < 0.45:
+        return text.lower()
+    return text
 
 
 def _claim(post: Post, spec: SourceSpec, rng: random.Random) -> None:
@@ -1996,11 +2053,14 @@ def _claim(post: Post, spec: SourceSpec, rng: random.Random) -> None:
         post.text, post.lang = rng.choice(((ACTIVIST_CLAIM_KK, "kk"), (ACTIVIST_CLAIM_RU, "ru")))
         post.forwarded_from = "Қордай үні | Голос Кордая"
         return
-    lang = "ru_lat" if post.lang in ("ru", "mix") and rng.random() < 0.1 else post.lang
+    lang = "ru_lat" if post.lang in ("ru", "mix") and rng.random() < 0.2 else post.lang
     if lang not in CLAIM_BASE:
         lang = LANG_FALLBACK.get(lang, "ru")
     post.lang = lang
-    post.text = claim_text(rng, lang)
+    if spec.is_channel:  # a channel restates the claim in its own words, it does not forward chat copies
+        post.text = rng.choice(CLAIM_BASE[lang]) + " " + rng.choice(SLOTS["emoji_angry"])
+    else:
+        post.text = claim_text(rng, lang)
     if rng.random() < 0.1:
         post.media = "voice"
 
@@ -2059,8 +2119,10 @@ def from_beat(beat: Beat, spec: SourceSpec, rng: random.Random, people: Sequence
         author = pick_person(rng, people, beat.who.removeprefix("any:"))
     else:
         author = roles[beat.who]
+    anchored = beat.when in ANCHORS or beat.service is not None  # timeline times stay exact
+    jitter = timedelta(seconds=rng.randrange(0, 50)) if not anchored and beat.when.second == 0 else timedelta()
     return Post(
-        at=beat.when,
+        at=beat.when + jitter,
         text=beat.text,
         lang=beat.lang,
         tag=beat.tag,
@@ -2105,8 +2167,10 @@ def generate(spec: SourceSpec, all_beats: Sequence[Beat]) -> list[Post]:
     """All posts of one source in time order. One random stream per source keeps sources independent."""
     rng = random.Random(f"{SEED}/{spec.key}")
     roles = ROLES.get(spec.key, {})
-    people = make_members(spec, rng) + [p for name, p in roles.items() if name not in QUIET_ROLES]
-    posts = chatter(spec, rng, people) + story(spec, rng, people) + joins(spec, rng)
+    crowd = make_members(spec, rng)
+    people = crowd + [p for name, p in roles.items() if name not in QUIET_ROLES]
+    # Named roles speak in the story only through their beats, so that nobody changes sides by chance.
+    posts = chatter(spec, rng, people) + story(spec, rng, crowd) + joins(spec, rng)
     posts += [from_beat(b, spec, rng, people) for b in all_beats if b.source == spec.key]
     posts.sort(key=lambda p: (p.at, p.service != "encryption"))
     first_message = next(p.at for p in posts if p.service != "encryption")
@@ -2228,7 +2292,20 @@ def tg_reactions(post: Post, rng: random.Random) -> list[dict[str, Any]]:
     return [{"type": "emoji", "count": c, "emoji": e} for e, c in zip(emoji, counts, strict=True) if c]
 
 
-def tg_export(spec: SourceSpec, posts: Sequence[Post]) -> bytes:
+@dataclass(frozen=True)
+class Rendered:
+    """A written export: its bytes, how many records a reader finds in it, and how many are service lines."""
+
+    data: bytes
+    records: int
+    service: int
+
+    @property
+    def messages(self) -> int:
+        return self.records - self.service
+
+
+def tg_export(spec: SourceSpec, posts: Sequence[Post]) -> Rendered:
     rng = random.Random(f"{SEED}/{spec.key}/render")
     first_id = {"tg_news": 4812, "tg_akimat": 2290, "tg_activist": 731, "tg_masanchi": 58213}[spec.key]
     ids: list[int] = []
@@ -2240,7 +2317,8 @@ def tg_export(spec: SourceSpec, posts: Sequence[Post]) -> bytes:
     counters: Counter[str] = Counter()
     messages = [tg_message(p, ids[i], spec, ids, by_ref, counters, rng) for i, p in enumerate(posts)]
     export = {"name": spec.name, "type": spec.variant, "id": spec.chat_id, "messages": messages}
-    return (tg_dump(export) + "\n").encode()
+    service = sum(1 for m in messages if m["type"] == "service")
+    return Rendered((tg_dump(export) + "\n").encode(), len(messages), service)
 
 
 def tg_message(
@@ -2303,7 +2381,7 @@ WA_WORDS: dict[str, dict[str, str]] = {
         "media": "<Без медиафайлов>",
         "deleted": "Данное сообщение удалено",
         "edited": " <Это сообщение было изменено>",
-        "join": "{who} вступил(-а) в группу по ссылке-приглашению",
+        "join": "{who} присоединился(-ась) к группе по ссылке-приглашению",
         "remove": "{actor} удалил(-а) {who}",
     },
     "android_en": {
@@ -2320,22 +2398,27 @@ WA_WORDS: dict[str, dict[str, str]] = {
         "sticker": "\u200eстикер отсутствует",
         "deleted": "\u200eДанное сообщение удалено.",
         "edited": "",
-        "join": "\u200e{who} вступил(-а) в группу по ссылке-приглашению",
+        "join": "\u200e{who} присоединился(-ась) к группе по ссылке-приглашению",
         "remove": "\u200e{actor} удалил(-а) {who}",
     },
 }
 
 
-def wa_export(spec: SourceSpec, posts: Sequence[Post]) -> bytes:
+def wa_export(spec: SourceSpec, posts: Sequence[Post]) -> Rendered:
     """A WhatsApp "export chat without media" file; one line per message, continuation lines for the rest."""
     out: list[bytes] = []
+    records = service = 0
     for post in posts:
+        stamped = 0
         for line in wa_lines(spec, post):
+            stamped += line.startswith(WA_STAMP[spec.variant](post.at.astimezone(spec.tz)))
             data = line.encode()
             if post.malformed == "bad_utf8" and "мёд" in line:
                 data = data.replace("мёд".encode(), "мёд".encode("cp1251"))  # pasted from a cp1251 page
             out.append(data + b"\n")
-    return b"".join(out)
+        records += stamped
+        service += stamped if post.service else 0
+    return Rendered(b"".join(out), records, service)
 
 
 def wa_lines(spec: SourceSpec, post: Post) -> list[str]:
@@ -2447,7 +2530,7 @@ def vk_item(post: Post, pid: int, spec: SourceSpec, rng: random.Random) -> dict[
                 "attachments": [],
                 "date": origin,
                 "from_id": -mirror_id,
-                "id": rng.randrange(900, 1400),
+                "id": 1100 + (origin - int(START.timestamp())) // 1800,  # the mirror posts about twice an hour
                 "owner_id": -mirror_id,
                 "post_source": {"type": "vk"},
                 "post_type": "post",
@@ -2472,7 +2555,7 @@ def vk_group(gid: int, name: str, screen: str) -> dict[str, Any]:
     }
 
 
-def vk_export(spec: SourceSpec, posts: Sequence[Post]) -> bytes:
+def vk_export(spec: SourceSpec, posts: Sequence[Post]) -> Rendered:
     """A wall.get response (extended=1), newest first with the pinned post on top, as VK sends it."""
     rng = random.Random(f"{SEED}/{spec.key}/render")
     first_id = {"vk_podslushano": 48211, "vk_baraholka": 15902}[spec.key]
@@ -2487,8 +2570,10 @@ def vk_export(spec: SourceSpec, posts: Sequence[Post]) -> bytes:
     profiles = [vk_profile(authors[uid]) for uid in sorted(authors)]
     response = {"count": len(items) + 4188, "items": items, "profiles": profiles, "groups": groups}
     if spec.variant == "api":  # straight from the API: compact, slashes escaped
-        return orjson.dumps({"response": response}).replace(b"/", b"\\/")
-    return orjson.dumps({"response": response}, option=orjson.OPT_INDENT_2) + b"\n"  # saved by a script
+        data = orjson.dumps({"response": response}).replace(b"/", b"\\/")
+    else:  # saved by a script
+        data = orjson.dumps({"response": response}, option=orjson.OPT_INDENT_2) + b"\n"
+    return Rendered(data, len(items), 0)
 
 
 def vk_profile(person: Person) -> dict[str, Any]:
@@ -2499,13 +2584,13 @@ def vk_profile(person: Person) -> dict[str, Any]:
         "last_name": last,
         "can_access_closed": True,
         "is_closed": False,
-        "sex": 1 if first.endswith(("а", "я")) else 2,
+        "sex": 1 if any(first in names for names in FEMALE_NAMES.values()) else 2,
         "screen_name": f"id{person.uid}",
         "photo_50": f"https://vk-cdn.example/u/{person.uid}_50.jpg",
     }
 
 
-WRITERS: dict[str, Callable[[SourceSpec, Sequence[Post]], bytes]] = {
+WRITERS: dict[str, Callable[[SourceSpec, Sequence[Post]], Rendered]] = {
     "telegram": tg_export,
     "whatsapp": wa_export,
     "vk": vk_export,
@@ -2584,8 +2669,12 @@ def iso_languages(posts: Sequence[Post]) -> list[str]:
     return [code for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if n / total >= 0.005]
 
 
-def manifest(generated: Sequence[tuple[SourceSpec, list[Post]]]) -> str:
-    total = sum(len(posts) for _, posts in generated)
+Generated = Sequence[tuple[SourceSpec, list[Post], Rendered]]
+
+
+def manifest(generated: Generated) -> str:
+    records = sum(r.records for _, _, r in generated)
+    messages = sum(r.messages for _, _, r in generated)
     lines = [
         "# Flashpoint demo scenario: FICTIONAL. Every name, channel, number and event is invented.",
         f"# Written by scripts/make_demo_scenario.py (seed {SEED}); edit the script, not this file.",
@@ -2607,23 +2696,23 @@ def manifest(generated: Sequence[tuple[SourceSpec, list[Post]]]) -> str:
         'onset_country = "KZ"',
         'epicentre_places = ["Masanchi", "Sortobe"]',
         'control_places = ["Otar", "Stepnoe", "Karasu", "Tokmok"]',
-        f"records = {total}  # records in all files, service lines and the malformed ones included",
+        f"records = {records}  # what the readers find in all files, service lines and malformed records included",
+        f"messages = {messages}  # the same less the service lines",
         "",
         "[timeline]",
     ]
     lines += [f'{name} = "{when.isoformat()}"' for name, when, _ in TIMELINE]
     lines += ["", "[timeline_notes]"]
     lines += [f"{name} = {toml_str(note)}" for name, _, note in TIMELINE]
-    for spec, posts in generated:
-        lines += ["", "[[sources]]", *source_lines(spec, posts)]
+    for spec, posts, rendered in generated:
+        lines += ["", "[[sources]]", *source_lines(spec, posts, rendered)]
     for path, what, code in MALFORMED:
         lines += ["", "[[malformed]]", f"path = {toml_str(path)}", f"what = {toml_str(what)}", f"expected_error = {toml_str(code)}"]
     return "\n".join(lines) + "\n"
 
 
-def source_lines(spec: SourceSpec, posts: Sequence[Post]) -> list[str]:
-    messages = sum(1 for p in posts if p.service is None)
-    options: dict[str, str] = {"timezone": spec.tz_name}
+def source_lines(spec: SourceSpec, posts: Sequence[Post], rendered: Rendered) -> list[str]:
+    options: dict[str, str] = {} if spec.format == "vk" else {"timezone": spec.tz_name}  # VK dates are epochs
     if spec.format == "whatsapp":
         options["date_order"] = "dmy"
     fields: dict[str, Any] = {
@@ -2638,8 +2727,8 @@ def source_lines(spec: SourceSpec, posts: Sequence[Post]) -> list[str]:
         "country": "KZ" if spec.home != "Tokmok" else "KG",
         "control": spec.control,
         "epicentre": spec.epicentre,
-        "messages": messages,
-        "records": len(posts),
+        "records": rendered.records,
+        "messages": rendered.messages,
         "languages": iso_languages(posts),
         "language_mix": language_mix(posts),
     }
@@ -2695,27 +2784,30 @@ CC0-1.0: dedicated to the public domain. Use it for anything.
 """
 
 
-def readme(generated: Sequence[tuple[SourceSpec, list[Post]]]) -> str:
+def readme(generated: Generated) -> str:
     rows = "\n".join(
-        f"| `{spec.path}` | {spec.format} ({spec.variant}) | {spec.role} | {spec.home} | {len(posts)} |"
-        for spec, posts in generated
+        f"| `{spec.path}` | {spec.format} ({spec.variant}) | {spec.role} | {spec.home} | {rendered.records} |"
+        for spec, _, rendered in generated
     )
-    total = sum(len(posts) for _, posts in generated)
+    total = sum(r.records for _, _, r in generated)
     return README.format(rows=rows, total=total, onset=ONSET.isoformat(), onset_place="Masanchi", seed=SEED)
 
 
-def summary(generated: Sequence[tuple[SourceSpec, list[Post]]], sizes: Mapping[str, int]) -> str:
+def summary(generated: Generated) -> str:
+    """Records, messages, bytes and languages (of the texts written) per source, and the stances."""
     out = [f"{'source':16} {'records':>7} {'msgs':>5} {'bytes':>9}  languages"]
     langs_all: Counter[str] = Counter()
-    for spec, posts in generated:
+    for spec, posts, rendered in generated:
         langs = Counter(LANG_LABELS[p.lang] for p in posts if p.lang and p.service is None)
         langs_all.update(langs)
-        messages = sum(1 for p in posts if p.service is None)
         mix = ", ".join(f"{k} {v}" for k, v in sorted(langs.items(), key=lambda kv: (-kv[1], kv[0])))
-        out.append(f"{spec.key:16} {len(posts):7} {messages:5} {sizes[spec.key]:9}  {mix}")
-    total = sum(len(p) for _, p in generated)
-    out.append(f"{'total':16} {total:7} {'':5} {sum(sizes.values()):9}  " + ", ".join(f"{k} {v}" for k, v in langs_all.most_common()))
-    tags = Counter(p.tag for _, posts in generated for p in posts)
+        out.append(f"{spec.key:16} {rendered.records:7} {rendered.messages:5} {len(rendered.data):9}  {mix}")
+    records = sum(r.records for _, _, r in generated)
+    messages = sum(r.messages for _, _, r in generated)
+    size = sum(len(r.data) for _, _, r in generated)
+    langs = ", ".join(f"{k} {v}" for k, v in langs_all.most_common())
+    out.append(f"{'total':16} {records:7} {messages:5} {size:9}  {langs}")
+    tags = Counter(p.tag for _, posts, _ in generated for p in posts)
     out.append("stances: " + ", ".join(f"{k} {v}" for k, v in tags.most_common()))
     return "\n".join(out)
 
@@ -2725,17 +2817,17 @@ def write(out_dir: Path) -> str:
     for sub in ("telegram", "whatsapp", "vk"):
         shutil.rmtree(out_dir / sub, ignore_errors=True)
     all_beats = beats()
-    generated = [(spec, generate(spec, all_beats)) for spec in SOURCES]
-    sizes: dict[str, int] = {}
-    for spec, posts in generated:
+    generated = []
+    for spec in SOURCES:
+        posts = generate(spec, all_beats)
+        rendered = WRITERS[spec.format](spec, posts)
         target = out_dir / spec.path
         target.parent.mkdir(parents=True, exist_ok=True)
-        data = WRITERS[spec.format](spec, posts)
-        target.write_bytes(data)
-        sizes[spec.key] = len(data)
+        target.write_bytes(rendered.data)
+        generated.append((spec, posts, rendered))
     (out_dir / "manifest.toml").write_text(manifest(generated), encoding="utf-8")
     (out_dir / "README.md").write_text(readme(generated), encoding="utf-8")
-    return summary(generated, sizes)
+    return summary(generated)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

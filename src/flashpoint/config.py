@@ -44,7 +44,7 @@ class PrivacyConfig:
 
 @dataclass(frozen=True)
 class IngestConfig:
-    batch_size: int = 2000
+    batch_size: int = 5000
     max_record_bytes: int = 16 * 1024 * 1024
     earliest: str = "2000-01-01T00:00:00+00:00"
     latest_skew_days: int = 2  # how far in the future a timestamp may lie (clock skew)

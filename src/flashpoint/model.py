@@ -68,10 +68,10 @@ class RawRecord:
     locator: str  # human-readable position: "line 12", "messages[45]", "item 3"
     data: bytes
     context: Mapping[str, Any] = field(default_factory=dict)
+    sha256: str = field(init=False, repr=False, compare=False)  # of ``data``; the archive address
 
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sha256", hashlib.sha256(self.data).hexdigest())
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,8 +49,10 @@ BEGIN SELECT RAISE(ABORT, 'raw_archive is append-only'); END;
 CREATE TRIGGER raw_archive_no_delete BEFORE DELETE ON raw_archive
 BEGIN SELECT RAISE(ABORT, 'raw_archive is append-only'); END;
 
+-- A rowid table: rows append in arrival order; only the small id index takes random inserts.
 CREATE TABLE messages (
-    id              TEXT PRIMARY KEY,
+    rowid_          INTEGER PRIMARY KEY,
+    id              TEXT NOT NULL UNIQUE,
     source          TEXT NOT NULL,
     kind            TEXT NOT NULL,
     channel         TEXT NOT NULL,
@@ -71,7 +73,7 @@ CREATE TABLE messages (
     raw_sha256      TEXT NOT NULL REFERENCES raw_archive(sha256),
     run_id          INTEGER NOT NULL,
     ingested_at     TEXT NOT NULL
-) WITHOUT ROWID;
+);
 CREATE INDEX messages_sent_at ON messages(sent_at);
 CREATE INDEX messages_source_sent_at ON messages(source, sent_at);
 CREATE INDEX messages_channel ON messages(channel, sent_at);
@@ -84,8 +86,8 @@ CREATE TABLE enrichments (
     stage       TEXT NOT NULL,
     version     INTEGER NOT NULL,
     data        TEXT NOT NULL,
-    PRIMARY KEY (message_id, stage)
-) WITHOUT ROWID;
+    UNIQUE (message_id, stage)
+);
 
 CREATE TABLE quarantine (
     id           INTEGER PRIMARY KEY,
