@@ -36,7 +36,7 @@ SQL_CHUNK = 500  # parameters per IN (...) lookup, under SQLite's limit
 def utc_text(moment: datetime) -> str:
     """Fixed-width UTC ISO 8601, so that text order is time order.
 
-    >>> utc_text(datetime(2020, 2, 7, 22, 5, tzinfo=timezone.utc))
+    >>> utc_text(datetime(2020, 2, 7, 22, 5, tzinfo=UTC))
     '2020-02-07T22:05:00.000000+00:00'
     """
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
