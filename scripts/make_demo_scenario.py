@@ -128,7 +128,32 @@ def phase_window(name: str) -> tuple[datetime, datetime]:
 
 # Relative activity per local hour: quiet before dawn, a bump at suhoor (the pre-dawn Ramadan
 # meal), busy mornings, a dip at iftar (sunset, about 18:20), busy evenings.
-DIURNAL = (0.35, 0.15, 0.1, 0.1, 0.7, 0.6, 0.5, 1.1, 1.7, 1.9, 1.8, 1.6, 1.5, 1.4, 1.5, 1.6, 1.6, 1.7, 1.0, 0.8, 2.0, 2.1, 1.6, 0.9)
+DIURNAL = (
+    0.35,
+    0.15,
+    0.1,
+    0.1,
+    0.7,
+    0.6,
+    0.5,
+    1.1,
+    1.7,
+    1.9,
+    1.8,
+    1.6,
+    1.5,
+    1.4,
+    1.5,
+    1.6,
+    1.6,
+    1.7,
+    1.0,
+    0.8,
+    2.0,
+    2.1,
+    1.6,
+    0.9,
+)
 
 
 def poisson(rng: random.Random, lam: float) -> int:
@@ -772,7 +797,10 @@ STORY: dict[str, dict[str, Pool]] = {
                 "Мне сказали, у них уже всё готово, они ждут ночи",
                 "Они вызвали своих с той стороны, едут на подмогу",
             ),
-            "kk": ("Олар түнде бізге шабуыл жасамақ дейді, дайын болыңдар", "Олар жиналып жатыр деп естідім, абай болыңдар"),
+            "kk": (
+                "Олар түнде бізге шабуыл жасамақ дейді, дайын болыңдар",
+                "Олар жиналып жатыр деп естідім, абай болыңдар",
+            ),
         },
         "fear": {
             "ru": (
@@ -832,7 +860,10 @@ STORY: dict[str, dict[str, Pool]] = {
             "mix": ("Уже сотни, адам көп, полиция аз",),
         },
         "hearsay": {
-            "ru": ("Говорят, у Масанчи собралась толпа, это правда?", "По трассе в сторону Масанчи машины идут одна за другой"),
+            "ru": (
+                "Говорят, у Масанчи собралась толпа, это правда?",
+                "По трассе в сторону Масанчи машины идут одна за другой",
+            ),
             "kk": ("Масаншының кіреберісінде көп адам жиналыпты дейді",),
             "ky": ("Масанчиге көп адам чогулуптур дейт",),
         },
@@ -885,7 +916,11 @@ STORY: dict[str, dict[str, Pool]] = {
             "kk_lat": ("Uiler ortenip zhatyr, polisia kop",),
         },
         "hearsay": {
-            "ru": ("Говорят, в Масанчи горят дома, это правда?", "Из Сортобе видно дым", "Наши пишут, что полиция всё перекрыла"),
+            "ru": (
+                "Говорят, в Масанчи горят дома, это правда?",
+                "Из Сортобе видно дым",
+                "Наши пишут, что полиция всё перекрыла",
+            ),
             "kk": ("Масаншыда үйлер өртеніп жатыр дейді", "Қордайдан арнайы жасақ өтті"),
             "ky": (
                 "Чүйдүн аркы өйүзүнөн адамдар өтүп жатат, балдары менен",
@@ -1041,7 +1076,15 @@ EPICENTRE_STANCES: dict[str, dict[str, float]] = {
     },
     "gathering": {"report": 4, "call": 1.5, "fear": 2.5, "counter": 2, "question": 1.5, "claim": 0.5},
     "night": {"report": 4, "fear": 2.5, "counter": 1.5, "help": 1.5, "question": 1.5},
-    "aftermath": {"report": 2, "help": 2.5, "rumour2": 1.5, "counter": 2.5, "question": 1.5, "market": 1, "accuse": 0.5},
+    "aftermath": {
+        "report": 2,
+        "help": 2.5,
+        "rumour2": 1.5,
+        "counter": 2.5,
+        "question": 1.5,
+        "market": 1,
+        "accuse": 0.5,
+    },
 }
 DISTANT_STANCES: dict[str, dict[str, float]] = {
     "dispute": {"hearsay": 1, "question": 1},
@@ -1074,9 +1117,7 @@ ACTIVIST_CLAIM_RU = (
     "**СРОЧНО!** В Масанчи убили аксакала — из-за дороги. Полиция молчит, акимат молчит. "
     "Разошлите всем, пусть люди знают правду! #Масанчи #Кордай"
 )
-FIRST_CLAIM = (
-    "Масаншыда ақсақалды өлтіріп кетті!!! Жол үшін өлтірді. Полиция ештеңе істемейді. Барлығына жіберіңдер!!!"
-)
+FIRST_CLAIM = "Масаншыда ақсақалды өлтіріп кетті!!! Жол үшін өлтірді. Полиция ештеңе істемейді. Барлығына жіберіңдер!!!"
 CALL_POST = (
     "**Бәріміз Масаншыға барайық!** Сағат 22:00-де Қордай жолындағы жанармай бекетінің жанында жиналамыз. "
     "Ер азаматтар, үйде отырмаңдар!\n\nВсе едем в Масанчи! Сбор в 22:00 у заправки на трассе со стороны Кордая. "
@@ -1099,7 +1140,9 @@ CLAIM_BASE: Pool = {
         "Agaiyn, aksakaldy oltirip ketti, undemei otyra beremiz be?!",
     ),
     "ru_lat": ("SROCHNO!!! V Masan4i ubili aksakala iz-za dorogi. Policiya mol4it. Razoshlite vsem!!!",),
-    "mix": ("Ағайын, Масаншыда ақсақалды өлтіріп кетті, аксакала убили прямо на дороге!!! Таратыңдар, пусть все знают",),
+    "mix": (
+        "Ағайын, Масаншыда ақсақалды өлтіріп кетті, аксакала убили прямо на дороге!!! Таратыңдар, пусть все знают",
+    ),
     "ky": ("Масанчиде аксакалды өлтүрүп кетишиптир, жол үчүн. Чынбы?",),
 }
 
@@ -1164,11 +1207,12 @@ def claim_text(rng: random.Random, lang: str) -> str:
 # People (all invented) and the sources they write in
 # ---------------------------------------------------------------------------------------------
 
+# fmt: off
 MALE_NAMES: dict[str, tuple[str, ...]] = {
     "kz": (
         "Ерлан", "Нұрлан", "Бауыржан", "Асхат", "Дәурен", "Ержан", "Мұрат", "Серік", "Қайрат", "Бекзат", "Ернар",
         "Айдос", "Талғат", "Ғалым", "Нұржан", "Арман",
-    ),  # fmt: skip
+    ),
     "dn": ("Хусей", "Ильяс", "Мансур", "Исмар", "Рашид", "Юсуп", "Арли", "Хасан", "Сулейман", "Дауд", "Ибрагим"),
     "ru": ("Сергей", "Виктор", "Андрей", "Дмитрий", "Николай"),
     "ky": ("Азамат", "Нурбек", "Бакыт", "Эрмек", "Улан", "Максат", "Тилек"),
@@ -1177,11 +1221,12 @@ FEMALE_NAMES: dict[str, tuple[str, ...]] = {
     "kz": (
         "Айгерим", "Гүлнара", "Әсел", "Динара", "Жанар", "Мөлдір", "Ақмарал", "Сәуле", "Назерке", "Аружан",
         "Гүлмира", "Салтанат", "Жұлдыз", "Меруерт",
-    ),  # fmt: skip
+    ),
     "dn": ("Айша", "Фатима", "Сапура", "Мариям", "Хадижа", "Зульфия", "Салима"),
     "ru": ("Наталья", "Ольга", "Татьяна", "Ирина", "Людмила"),
     "ky": ("Жылдыз", "Айпери", "Гүлзат", "Нуриза", "Чынара", "Эльмира", "Бегимай"),
 }
+# fmt: on
 SURNAMES: dict[str, tuple[str, ...]] = {  # male forms; -ов/-ев/-ин take -а for women
     "kz": ("Сейтқали", "Омаров", "Жақсылықов", "Әбдіров", "Тұрсынов", "Қасымов", "Беков", "Сәрсенов", "Ахметов"),
     "dn": ("Ясыров", "Сулейманов", "Мансуров", "Дауров", "Шимаров", "Хасанов", "Мусаев", "Лаханов"),
@@ -1290,7 +1335,9 @@ def display_name(rng: random.Random, community: str, home: str, platform: str = 
     if platform == "vk" or roll < 0.3:  # VK asks for a first and a last name
         return f"{first} {surname}"
     if platform == "whatsapp" and roll < 0.5:  # the exporting phone's contact names
-        return f"{first} {HONORIFICS[0] if female else HONORIFICS[1]}" if roll < 0.36 else f"{first} {rng.choice(WA_TAGS)}"
+        return (
+            f"{first} {HONORIFICS[0] if female else HONORIFICS[1]}" if roll < 0.36 else f"{first} {rng.choice(WA_TAGS)}"
+        )
     if roll < 0.5:
         return first
     if roll < 0.65:
@@ -1636,7 +1683,7 @@ class Beat:
 
 def beats() -> list[Beat]:
     """Every scripted message of the scenario, source by source."""
-    news, akimat, activist = "Қордай жаңалықтары | Новости Кордая", "Қордай ауданы әкімдігі", VK_MIRROR[1]
+    akimat, activist = "Қордай ауданы әкімдігі", VK_MIRROR[1]
     b: list[Beat] = []
     # --- district akimat (official) ---
     b += [
@@ -1961,7 +2008,9 @@ def pick_person(rng: random.Random, people: Sequence[Person], community: str | N
     return rng.choices(group, weights=[p.weight for p in group])[0]
 
 
-def speaker(spec: SourceSpec, rng: random.Random, people: Sequence[Person], community: str | None) -> tuple[Person | None, str]:
+def speaker(
+    spec: SourceSpec, rng: random.Random, people: Sequence[Person], community: str | None
+) -> tuple[Person | None, str]:
     """Who writes and in which language."""
     if spec.channel_langs is not None:
         return None, weighted(rng, spec.channel_langs)
@@ -1972,7 +2021,11 @@ def speaker(spec: SourceSpec, rng: random.Random, people: Sequence[Person], comm
 def decorate(post: Post, spec: SourceSpec, rng: random.Random) -> Post:
     """Attachments, replies, edits and reactions, at each source's own rates."""
     if rng.random() < spec.media_rate:
-        kinds = {"photo": 0.8, "video": 0.2} if spec.is_channel else {"photo": 0.55, "voice": 0.3, "video": 0.1, "sticker": 0.05}
+        kinds = (
+            {"photo": 0.8, "video": 0.2}
+            if spec.is_channel
+            else {"photo": 0.55, "voice": 0.3, "video": 0.1, "sticker": 0.05}
+        )
         post.media = weighted(rng, kinds)
         if post.media == "sticker" or (not spec.is_channel and rng.random() < 0.55):
             post.text, post.lang = "", ""
@@ -2068,7 +2121,7 @@ def _claim(post: Post, spec: SourceSpec, rng: random.Random) -> None:
 def sample_time(rng: random.Random, phase: str) -> datetime:
     begin, end = phase_window(phase)
     shape = {"rumour": 0.8, "aftermath": 1.8}.get(phase, 1.0)  # rumours build up; the aftermath fades
-    return begin + (end - begin) * (rng.random() ** shape)
+    return begin + (end - begin) * math.pow(rng.random(), shape)
 
 
 def chatter(spec: SourceSpec, rng: random.Random, people: Sequence[Person]) -> list[Post]:
@@ -2106,7 +2159,13 @@ def joins(spec: SourceSpec, rng: random.Random) -> list[Post]:
     for phase, count in waves.items():
         for _ in range(count):
             community = "kz" if spec.home != "Tokmok" else "ky"
-            newcomer = Person(display_name(rng, community, ""), rng.randrange(10**8, 7 * 10**9), fake_phone(rng, community), community, saved=False)
+            newcomer = Person(
+                display_name(rng, community, ""),
+                rng.randrange(10**8, 7 * 10**9),
+                fake_phone(rng, community),
+                community,
+                saved=False,
+            )
             posts.append(Post(sample_time(rng, phase), "", "", "service", newcomer, service="join_group_by_link"))
     return posts
 
@@ -2611,7 +2670,16 @@ LANG_LABELS = {
     "ky": "ky",
     "en": "en",
 }
-ISO = {"ru": ("ru",), "kk": ("kk",), "kk_lat": ("kk",), "ru_lat": ("ru",), "mix": ("ru", "kk"), "kk+ru": ("kk", "ru"), "ky": ("ky",), "en": ("en",)}
+ISO = {
+    "ru": ("ru",),
+    "kk": ("kk",),
+    "kk_lat": ("kk",),
+    "ru_lat": ("ru",),
+    "mix": ("ru", "kk"),
+    "kk+ru": ("kk", "ru"),
+    "ky": ("ky",),
+    "en": ("en",),
+}
 DESCRIPTION = (
     "FICTIONAL demo scenario. Three days (14-16 March 2025) of messages from nine invented sources about villages "
     "of Korday district (Zhambyl region, Kazakhstan) and Tokmok across the Chu river in Kyrgyzstan. A road dispute "
@@ -2707,7 +2775,13 @@ def manifest(generated: Generated) -> str:
     for spec, posts, rendered in generated:
         lines += ["", "[[sources]]", *source_lines(spec, posts, rendered)]
     for path, what, code in MALFORMED:
-        lines += ["", "[[malformed]]", f"path = {toml_str(path)}", f"what = {toml_str(what)}", f"expected_error = {toml_str(code)}"]
+        lines += [
+            "",
+            "[[malformed]]",
+            f"path = {toml_str(path)}",
+            f"what = {toml_str(what)}",
+            f"expected_error = {toml_str(code)}",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -2805,8 +2879,8 @@ def summary(generated: Generated) -> str:
     records = sum(r.records for _, _, r in generated)
     messages = sum(r.messages for _, _, r in generated)
     size = sum(len(r.data) for _, _, r in generated)
-    langs = ", ".join(f"{k} {v}" for k, v in langs_all.most_common())
-    out.append(f"{'total':16} {records:7} {messages:5} {size:9}  {langs}")
+    all_mix = ", ".join(f"{k} {v}" for k, v in langs_all.most_common())
+    out.append(f"{'total':16} {records:7} {messages:5} {size:9}  {all_mix}")
     tags = Counter(p.tag for _, posts, _ in generated for p in posts)
     out.append("stances: " + ", ".join(f"{k} {v}" for k, v in tags.most_common()))
     return "\n".join(out)

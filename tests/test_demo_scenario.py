@@ -27,7 +27,7 @@ DEMO = ROOT / "src" / "flashpoint" / "data" / "demo"
 SCRIPT = ROOT / "scripts" / "make_demo_scenario.py"
 
 # "(the elder was) killed" in the ways the claim is written: Russian, Kazakh, Kyrgyz, Latin letters.
-CLAIM = re.compile(r"убил|өлтір|өлтүр|oltir|ubil", re.IGNORECASE)
+CLAIM = re.compile(r"\bубил|өлтір|өлтүр|oltir|\bubil", re.IGNORECASE)
 KAZAKH_LETTERS = re.compile(r"[әғқңөұүһі]", re.IGNORECASE)
 CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 LATIN = re.compile(r"[a-z]", re.IGNORECASE)

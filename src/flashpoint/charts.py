@@ -79,13 +79,17 @@ def hourly_timeline_svg(
         x = left + i * bar_w
         parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top + plot_h}" y2="{top + plot_h + 4}" stroke="black"/>')
         parts.append(f'<text x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle">{moment:%d %b %H:%M}</text>')
-    for moment, label in marks:
+    for i, (moment, label) in enumerate(sorted(marks)):
         x = left + (moment - start).total_seconds() / 3600 * bar_w
         parts.append(
             f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + plot_h}" stroke="#c00" stroke-width="2" '
             'stroke-dasharray="5,3"/>'
         )
-        parts.append(f'<text x="{x + 4:.1f}" y="{top + 12}" fill="#c00">{escape(label)}</text>')
+        # labels step down so that marks an hour apart stay readable; they read right to left
+        parts.append(
+            f'<text x="{x - 4:.1f}" y="{top + 12 + 14 * i}" fill="#c00" text-anchor="end" '
+            f'stroke="white" stroke-width="3" paint-order="stroke">{escape(label)}</text>'
+        )
     lx = left
     for name in series_names:
         parts.append(f'<rect x="{lx}" y="{height - 22}" width="12" height="12" fill="{colour[name]}"/>')

@@ -31,6 +31,10 @@ from flashpoint.runners.embedded import EmbeddedRunner, IngestStats
 from flashpoint.store import MessageQuery, SqliteStore
 
 
+# Moments of the manifest's timeline drawn on the picture, besides the onset.
+MARKED = ("dispute", "first_false_claim", "first_call_to_gather", "official_denial")
+
+
 @dataclass(frozen=True)
 class DemoSource:
     path: Path
@@ -155,8 +159,8 @@ def run_demo(
     )
     if timeline_path:
         timeline_path.parent.mkdir(parents=True, exist_ok=True)
-        others = [(moment, name.replace("_", " ")) for name, moment in manifest.timeline.items() if name != "onset"]
-        marks = [(manifest.onset, f"onset: {manifest.onset_place}"), *others[:4]]
+        named = [(manifest.timeline[name], name.replace("_", " ")) for name in MARKED if name in manifest.timeline]
+        marks = [*named, (manifest.onset, f"onset: {manifest.onset_place}")]
         timeline_path.write_text(
             hourly_timeline_svg(
                 store.hourly_counts(),

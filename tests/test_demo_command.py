@@ -1,0 +1,54 @@
+"""`flashpoint demo` ingests the bundled scenario, end to end, as `make demo` runs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from flashpoint.cli import main
+from flashpoint.config import Config
+from flashpoint.demo import load_manifest
+from flashpoint.store import MessageQuery, SqliteStore
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    folder = tmp_path_factory.mktemp("demo")
+    result = CliRunner().invoke(
+        main, ["demo", "--store-dir", str(folder), "--timeline", str(folder / "timeline.svg")], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    return folder, result.output
+
+
+def test_every_manifest_source_is_ingested_and_bad_records_quarantined(demo_run: tuple[Path, str]) -> None:
+    folder, output = demo_run
+    manifest = load_manifest()
+    config = Config.from_mapping({"store": {"path": str(folder / "demo.db")}})
+    store = SqliteStore.from_config(config)
+    status = store.status()
+    assert set(status["by_source"]) == {s.format for s in manifest.sources}
+    assert 2_500 <= status["messages"] <= 5_000
+    assert status["quarantine_pending"] >= 3, "the scenario carries malformed records on purpose"
+    assert {q.code for q in store.quarantine_items()} >= {"bad_encoding"}
+    assert store.verify_archive().ok
+    before = list(store.messages(MessageQuery(until=manifest.onset)))
+    assert before and max(m["sent_at"] for m in before) < manifest.onset.isoformat()
+    assert "hash chain intact" in output and "onset" in output
+
+
+def test_the_timeline_picture_marks_the_onset(demo_run: tuple[Path, str]) -> None:
+    folder, _ = demo_run
+    svg = (folder / "timeline.svg").read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and "onset: Masanchi" in svg
+    assert "http" not in svg.replace("http://www.w3.org/2000/svg", ""), "no external resources"
+
+
+def test_running_the_demo_again_starts_from_a_fresh_store(demo_run: tuple[Path, str]) -> None:
+    folder, _ = demo_run
+    again = CliRunner().invoke(main, ["demo", "--store-dir", str(folder)], catch_exceptions=False)
+    assert again.exit_code == 0
+    store = SqliteStore.from_config(Config.from_mapping({"store": {"path": str(folder / "demo.db")}}))
+    assert store.status()["runs"] == len(load_manifest().sources)
