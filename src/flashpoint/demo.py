@@ -30,7 +30,6 @@ from flashpoint.errors import ConfigError
 from flashpoint.runners.embedded import EmbeddedRunner, IngestStats
 from flashpoint.store import MessageQuery, SqliteStore
 
-
 # Moments of the manifest's timeline drawn on the picture, besides the onset.
 MARKED = ("dispute", "first_false_claim", "first_call_to_gather", "official_denial")
 
