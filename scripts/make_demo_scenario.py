@@ -57,7 +57,7 @@ START = at(1, "00:00")
 END = at(4, "00:00")
 T_DISPUTE = at(2, "14:20")
 T_FIRST_REPORT = at(2, "14:33")
-T_HOSPITAL = at(2, "14:58")
+T_HOSPITAL = at(2, "14:40")
 T_CLAIM = at(2, "18:41", 12)
 T_CHANNEL_CLAIM = at(2, "18:58")
 T_CALL = at(2, "19:26")
@@ -66,11 +66,12 @@ T_DENIAL = at(2, "20:15")
 T_POLICE = at(2, "20:40")
 T_LEADERS = at(2, "21:05")
 T_FACTCHECK = at(2, "21:35")
-T_CROWD = at(2, "23:20")
+T_CROWD = at(2, "23:00")
 ONSET = at(3, "00:30")
 T_FIRES = at(3, "01:10")
 T_REINFORCE = at(3, "02:05")
-T_FLIGHT = at(3, "03:30")
+T_FLIGHT = at(3, "01:45")
+T_ARRIVALS = at(3, "03:40")
 T_CONTROL = at(3, "07:00")
 T_MARKET = at(3, "09:00")
 T_TARAZ = at(3, "11:05")
@@ -79,7 +80,7 @@ T_TARAZ_DENIAL = at(3, "11:40")
 TIMELINE: tuple[tuple[str, datetime, str], ...] = (
     ("dispute", T_DISPUTE, "road dispute between two neighbouring families in Masanchi; an elder is pushed and falls"),
     ("first_report", T_FIRST_REPORT, "first message about the fight in a Masanchi group"),
-    ("hospital", T_HOSPITAL, "the elder is taken to the district hospital in Kordai with a broken rib"),
+    ("hospital", T_HOSPITAL, "an ambulance takes the elder to the district hospital in Kordai (a broken rib)"),
     ("first_false_claim", T_CLAIM, "first message saying the elder was killed (WhatsApp, Masanchi community chat)"),
     ("channel_claim", T_CHANNEL_CLAIM, "the activist Telegram channel posts the false claim; forwards follow"),
     ("first_call_to_gather", T_CALL, "first call to gather in Masanchi at 22:00 at the petrol station"),
@@ -88,11 +89,12 @@ TIMELINE: tuple[tuple[str, datetime, str], ...] = (
     ("police_statement", T_POLICE, "police: two detained for the fight; case opened for spreading false information"),
     ("leaders_appeal", T_LEADERS, "imam and elders of both communities call for calm"),
     ("fact_check", T_FACTCHECK, "news channel fact-check quoting the hospital's statement"),
-    ("crowd_gathers", T_CROWD, "hundreds gather at the entrance of Masanchi"),
+    ("crowd_gathers", T_CROWD, "a crowd, soon hundreds, gathers at the entrance of Masanchi"),
     ("onset", ONSET, "the crowd enters the village; stones thrown, clashes begin"),
     ("fires", T_FIRES, "first reports of houses and cars set on fire"),
     ("reinforcements", T_REINFORCE, "police and national guard reinforcements arrive"),
-    ("flight_to_kyrgyzstan", T_FLIGHT, "families cross the Chu river towards Tokmok"),
+    ("flight_to_kyrgyzstan", T_FLIGHT, "first reports of families leaving across the Chu river towards Kyrgyzstan"),
+    ("arrivals_in_tokmok", T_ARRIVALS, "the first families arrive on the Kyrgyz side; Tokmok volunteers help"),
     ("situation_under_control", T_CONTROL, "akimat: situation under control, entrances closed"),
     ("market_closed", T_MARKET, "Kordai market closed for the day"),
     ("taraz_rumour", T_TARAZ, "false rumour of a pogrom in Taraz"),
@@ -100,12 +102,13 @@ TIMELINE: tuple[tuple[str, datetime, str], ...] = (
 )
 
 ANCHORS = frozenset(when for _, when, _ in TIMELINE)
+TIMELINE_AT = {name: when for name, when, _ in TIMELINE}
 
 PHASES: tuple[tuple[str, datetime, datetime], ...] = (
     ("calm", START, T_DISPUTE),
     ("dispute", T_DISPUTE, T_CLAIM),
-    ("rumour", T_CLAIM, at(2, "23:00")),
-    ("gathering", at(2, "23:00"), ONSET),
+    ("rumour", T_CLAIM, T_CROWD),
+    ("gathering", T_CROWD, ONSET),
     ("night", ONSET, at(3, "06:00")),
     ("aftermath", at(3, "06:00"), END),
 )
@@ -846,86 +849,120 @@ STORY: dict[str, dict[str, Pool]] = {
         "report": {
             "ru": (
                 "Мы на въезде в Масанчи, людей очень много",
-                "Уже сотни, машины стоят вдоль трассы",
+                "@crowd_gathers|Уже сотни, машины стоят вдоль трассы",
                 "Полиция перекрыла дорогу у {meet_ru}, но люди идут пешком",
                 "Кричат, свистят, некоторые с палками",
                 "Колонна из Кордая подходит",
+                "Машины едут со стороны Сортобе, фары до самого поворота",
+                "Полицейских человек двадцать, а людей сотни",
+                "Молодёжь стоит отдельно, старики пытаются их уговорить",
+                "Кто-то раздаёт воду и сигареты, люди не расходятся",
             ),
             "kk": (
                 "Ауылдың кіреберісіндеміз, адам өте көп",
                 "Жүздеген адам жиналды",
                 "Полиция жолды жапты, бірақ адамдар жаяу келе жатыр",
+                "Сортөбе жақтан көліктер келіп жатыр",
+                "Ақсақалдар жастарды тоқтатуға тырысып жатыр",
+                "Айқай-шу көп, полиция аз",
             ),
-            "kk_lat": ("Biz kireberistemiz, adam ote kop",),
-            "mix": ("Уже сотни, адам көп, полиция аз",),
+            "kk_lat": ("Biz kireberistemiz, adam ote kop", "Policia az, adam kop"),
+            "mix": ("Уже сотни, адам көп, полиция аз", "Біз мостта, тут уже толпа"),
         },
         "hearsay": {
             "ru": (
                 "Говорят, у Масанчи собралась толпа, это правда?",
                 "По трассе в сторону Масанчи машины идут одна за другой",
+                "Брат пишет, что трассу перекрыли",
             ),
-            "kk": ("Масаншының кіреберісінде көп адам жиналыпты дейді",),
+            "kk": ("Масаншының кіреберісінде көп адам жиналыпты дейді", "Тас жолды жауып тастапты дейді"),
             "ky": ("Масанчиге көп адам чогулуптур дейт",),
         },
         "call": {
-            "ru": ("Все к въезду, нас уже много!", "Кто ещё не приехал — давайте, мы у моста"),
-            "kk": ("Жеткендер кіреберіске келіңдер!",),
+            "ru": (
+                "Все к въезду, нас уже много!",
+                "Кто ещё не приехал — давайте, мы у моста",
+                "Не расходимся, ждём остальных",
+            ),
+            "kk": (
+                "Жеткендер кіреберіске келіңдер!",
+                "Тарамаймыз, қалғандарын күтеміз",
+                "Көлігі барлар адам әкеліңдер!",
+            ),
             "kk_lat": ("Kireberiske keliñder, bizder koppiz!",),
         },
         "fear": {
             "ru": (
-                "Мы закрылись дома, свет выключили. Слышно крики",
-                "Помогите, они у нашей улицы!",
-                "Куда ехать? Дороги перекрыты",
+                "Мы закрылись дома, свет выключили. Слышно крики со стороны трассы",
+                "Они уже у въезда, что нам делать?",
                 "Соседи, у кого подвал, пустите детей",
+                "Позвонили родне в Токмок, говорят, приезжайте",
+                "Старики молятся, дети плачут. Господи, помоги",
+                "Мужчины встали у ворот, женщины с детьми в доме",
             ),
-            "kk": ("Үйде отырмыз, жарықты өшірдік. Айғай естіледі", "Көмектесіңдер, қорқып отырмыз"),
+            "kk": ("Үйде отырмыз, жарықты өшірдік. Айғай естіледі", "Қорқып отырмыз, балалар жылап жатыр"),
         },
         "counter": {
             "ru": (
                 "Расходитесь по домам! Полиция просит!",
                 "Имам говорит: идите по домам, аксакал жив",
                 "Остановитесь, вы потом пожалеете",
+                "Ребята, там дети и старики, одумайтесь",
             ),
-            "kk": ("Үйлеріңізге қайтыңыздар! Ақсақал тірі!", "Тоқтаңдар, ағайын! Бұл арандату"),
+            "kk": (
+                "Үйлеріңізге қайтыңыздар! Ақсақал тірі!",
+                "Тоқтаңдар, ағайын! Бұл арандату",
+                "Ұят болады, қайтыңдар",
+            ),
         },
         "question": {
-            "ru": ("Что там сейчас? Есть кто на месте?", "Полиция там есть вообще?"),
-            "kk": ("Қазір не болып жатыр? Сол жерде кім бар?",),
+            "ru": ("Что там сейчас? Есть кто на месте?", "Полиция там есть вообще?", "Дорогу на Кордай закрыли?"),
+            "kk": ("Қазір не болып жатыр? Сол жерде кім бар?", "Полиция бар ма сол жерде?"),
             "ky": ("Азыр эмне болуп жатат? Ким билет?",),
         },
     },
     "night": {
         "report": {
             "ru": (
-                "Горит дом на {street_ru}",
-                "Подожгли машины у {landmark_ru}",
+                "@fires|Горит дом на {street_ru}",
+                "@fires|Подожгли машины у {landmark_ru}",
                 "Слышны хлопки, или это петарды?",
-                "Спецназ приехал, много машин полиции",
-                "Люди уходят к реке, в сторону Киргизии",
-                "Соседи с детьми ушли через Чу",
-                "Пожарные не могут проехать",
-                "Дым над селом, видно из Сортобе",
+                "@reinforcements|Спецназ приехал, много машин полиции",
+                "@flight_to_kyrgyzstan|Люди уходят к реке, в сторону Киргизии",
+                "@flight_to_kyrgyzstan|Соседи с детьми ушли через Чу",
+                "@fires|Пожарные не могут проехать",
+                "@fires|Дым над селом, видно из Сортобе",
+                "Бьют стёкла на {street_ru}",
+                "Толпа идёт по центральной улице",
+                "@reinforcements|Полиция оттесняет людей к трассе",
             ),
             "kk": (
-                "{street_kk} көшесінде үй өртеніп жатыр",
-                "Көліктерді өртеп жіберді",
-                "Арнайы жасақ келді, полиция көп",
-                "Адамдар Шу өзенінен өтіп, Қырғызстанға кетіп жатыр",
+                "@fires|{street_kk} көшесінде үй өртеніп жатыр",
+                "@fires|Көліктерді өртеп жіберді",
+                "@reinforcements|Арнайы жасақ келді, полиция көп",
+                "@flight_to_kyrgyzstan|Адамдар Шу өзенінен өтіп, Қырғызстанға кетіп жатыр",
+                "Терезелерді сындырып жатыр",
+                "Орталық көшеде адам толы",
             ),
-            "kk_lat": ("Uiler ortenip zhatyr, polisia kop",),
+            "kk_lat": ("@fires|Uiler ortenip zhatyr, polisia kop", "Ortalyk koshede adam toly"),
         },
         "hearsay": {
             "ru": (
-                "Говорят, в Масанчи горят дома, это правда?",
-                "Из Сортобе видно дым",
+                "@fires|Говорят, в Масанчи горят дома, это правда?",
+                "@fires|Из Сортобе видно дым",
                 "Наши пишут, что полиция всё перекрыла",
+                "Говорят, в Масанчи беда, кто знает подробности?",
             ),
-            "kk": ("Масаншыда үйлер өртеніп жатыр дейді", "Қордайдан арнайы жасақ өтті"),
+            "kk": (
+                "@fires|Масаншыда үйлер өртеніп жатыр дейді",
+                "@reinforcements|Қордайдан арнайы жасақ өтті",
+                "Масаншыда жағдай қиын дейді",
+            ),
             "ky": (
-                "Чүйдүн аркы өйүзүнөн адамдар өтүп жатат, балдары менен",
-                "Чек арага көп адам келди",
+                "@arrivals_in_tokmok|Чүйдүн аркы өйүзүнөн адамдар өтүп жатат, балдары менен",
+                "@arrivals_in_tokmok|Чек арага көп адам келди",
                 "Бажыда көп машина турат",
+                "Чүйдүн аркы өйүзүндө бир нерсе болуп жатат дейт",
             ),
         },
         "fear": {
@@ -933,6 +970,7 @@ STORY: dict[str, dict[str, Pool]] = {
                 "Мы с детьми в подвале, что делать?",
                 "Позвоните кто-нибудь в 102, не отвечают",
                 "Мама не отвечает на телефон, она на {street_ru}, кто рядом?",
+                "Они ходят по дворам, закройте ворота",
             ),
             "kk": ("Балалармен жертөледеміз, не істейміз?", "102-ге ешкім жауап бермейді"),
             "ky": ("Токмокко да келишет дейт, чынбы?",),
@@ -943,9 +981,17 @@ STORY: dict[str, dict[str, Pool]] = {
             "ky": ("Бул жакта баары тынч, коркпогула",),
         },
         "help": {
-            "ru": ("Кому нужна помощь — наш дом открыт, {street_ru}, 12", "Есть машина, могу вывезти людей к границе"),
+            "ru": (
+                "Кому нужна помощь — наш дом открыт, на {street_ru}, дом 12",
+                "Есть машина, могу вывезти людей к границе",
+                "Мечеть открыта, там тепло, идите туда",
+            ),
             "kk": ("Үйіміз ашық, келіңіздер, {street_kk} көшесі", "Көлігім бар, адамдарды алып шығамын"),
-            "ky": ("Мектепке жайгаштырып жатышат, келгиле", "Жылуу кийим, жууркан, суу керек, мектепке алып келгиле"),
+            "ky": (
+                "@arrivals_in_tokmok|Мектепке жайгаштырып жатышат, келгиле",
+                "@arrivals_in_tokmok|Жылуу кийим, жууркан, суу керек, мектепке алып келгиле",
+                "Үйүбүз ачык, келгиле",
+            ),
         },
         "question": {
             "ru": ("Кто-нибудь знает, что в Масанчи сейчас?", "Дорога на Кордай открыта?"),
@@ -1301,6 +1347,7 @@ class SourceSpec:
     channel_langs: Mapping[str, float] | None = None  # channels: the channel's own language mix
     members: Mapping[str, int] = field(default_factory=dict)  # community -> number of members
     lang_overrides: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # community -> language mix
+    silent_after: datetime | None = None  # a channel that stops posting (blocked) after its last beat
     tz: timezone = ALMATY
     tz_name: str = "Asia/Almaty"
     currency: str = "тг"
@@ -1423,7 +1470,7 @@ SOURCES: tuple[SourceSpec, ...] = (
         calm_pools={"activist": 1.0},
         calm_per_day=(9, 8, 3),
         damping={"rumour": 0.2, "gathering": 0.0, "night": 0.0, "aftermath": 0.3},
-        story={"rumour": 14, "gathering": 5, "aftermath": 4},
+        story={"rumour": 10, "gathering": 5, "aftermath": 4},
         stances={
             "rumour": {"claim": 3, "accuse": 2, "mirror": 1.5, "call": 2},
             "gathering": {"call": 2, "report": 2},
@@ -1431,6 +1478,7 @@ SOURCES: tuple[SourceSpec, ...] = (
         },
         channel_langs={"kk": 0.5, "ru": 0.35, "mix": 0.15},
         media_rate=0.25,
+        silent_after=at(3, "13:30"),
     ),
     SourceSpec(
         key="tg_masanchi",
@@ -1445,7 +1493,7 @@ SOURCES: tuple[SourceSpec, ...] = (
         epicentre=True,
         calm_per_day=(240, 230, 200),
         damping=DAMP_EPICENTRE,
-        story={"dispute": 45, "rumour": 190, "gathering": 80, "night": 75, "aftermath": 120},
+        story={"dispute": 45, "rumour": 190, "gathering": 55, "night": 75, "aftermath": 120},
         members={"dn": 34, "kz": 26, "ru": 2},
         media_rate=0.07,
     ),
@@ -1462,7 +1510,7 @@ SOURCES: tuple[SourceSpec, ...] = (
         epicentre=True,
         calm_per_day=(170, 160, 130),
         damping=DAMP_EPICENTRE,
-        story={"dispute": 30, "rumour": 120, "gathering": 50, "night": 55, "aftermath": 80},
+        story={"dispute": 30, "rumour": 120, "gathering": 35, "night": 55, "aftermath": 80},
         members={"kz": 22, "dn": 20},
         media_rate=0.09,
     ),
@@ -1676,7 +1724,7 @@ class Beat:
     edited_after: int = 0  # minutes
     edit_suffix: str = ""
     malformed: str | None = None  # no_date, bad_utf8
-    copy_of: str | None = None  # VK: the wall reposted
+    copy_of: str | None = None  # VK: the text of the activist mirror's post this one reposts
     pinned: bool = False
     reactions: int = 0
 
@@ -1887,7 +1935,7 @@ def beats() -> list[Beat]:
         Beat("wa_tokmok", at(1, "06:03"), "channel", "", "", "service", service="encryption"),
         Beat("wa_tokmok", at(2, "22:05"), "any:ky", "Масанчиде аксакалды өлтүрүп кетишиптир деп жатышат, чынбы?",
              "ky", "claim"),
-        Beat("wa_tokmok", at(3, "03:40"), "volunteer",
+        Beat("wa_tokmok", T_ARRIVALS, "volunteer",
              "Чүйдөн адамдар өтүп жатат, аялдар, балдар. Суу, жылуу кийим керек!", "ky", "help"),
         Beat("wa_tokmok", at(3, "04:20"), "dungan_relative",
              "Родня из Масанчи перешла реку, мы их забрали. Кто может — помогите с одеялами", "ru", "help"),
@@ -1968,7 +2016,7 @@ class Post:
     edited_after: timedelta | None = None
     edit_suffix: str = ""
     malformed: str | None = None
-    copy_of: str | None = None
+    copy_of: str | None = None  # VK: the reposted text (copy_history)
     pinned: bool = False
     reactions: int = 0
     deleted: bool = False
@@ -1980,23 +2028,32 @@ PREFERRED_COMMUNITY = {"claim": "kz", "call": "kz", "accuse": "kz", "mirror": "k
 LANG_FALLBACK = {"kk_lat": "kk", "mix": "kk", "ru_lat": "ru", "ky": "ru", "en": "ru", "kk+ru": "kk"}
 
 
-def pick_template(pool: Pool, lang: str, rng: random.Random, day: int) -> tuple[str, str]:
-    """A template of the pool in the language, or in the nearest language the pool has."""
+GATE = re.compile(r"^(d1|d23|@\w+)\|")
+
+
+def pick_template(pool: Pool, lang: str, rng: random.Random, when: datetime) -> tuple[str, str]:
+    """A template of the pool in the language (or the nearest one the pool has) that fits the time.
+
+    A template may start with a gate: "d1|" (day 1 only), "d23|" (days 2-3), "@<timeline key>|" (not
+    before that event), so that nobody reports a fire before the first fire.
+    """
     chosen = lang
     while chosen not in pool:
         chosen = LANG_FALLBACK.get(chosen, "ru")
         if chosen == "ru" and "ru" not in pool:
             chosen = next(iter(pool))
-    fitting = [t for t in pool[chosen] if _fits_day(t, day)] or list(pool[chosen])
-    return rng.choice(fitting).split("|", 1)[-1], chosen
+    fitting = [t for t in pool[chosen] if _fits(t, when)] or [t for t in pool[chosen] if not GATE.match(t)]
+    return GATE.sub("", rng.choice(fitting)), chosen
 
 
-def _fits_day(template: str, day: int) -> bool:
-    if template.startswith("d1|"):
-        return day == 1
-    if template.startswith("d23|"):
-        return day in (2, 3)
-    return True
+def _fits(template: str, when: datetime) -> bool:
+    gate = GATE.match(template)
+    if gate is None:
+        return True
+    tag = gate.group(1)
+    if tag.startswith("@"):
+        return when >= TIMELINE_AT[tag[1:]]
+    return scenario_day(when) == 1 if tag == "d1" else scenario_day(when) in (2, 3)
 
 
 def scenario_day(when: datetime) -> int:
@@ -2045,7 +2102,7 @@ def calm_post(spec: SourceSpec, rng: random.Random, when: datetime, people: Sequ
         post = Post(when, rng.choice(short), lang, "short", author, reply="recent" if rng.random() < 0.5 else None)
         return decorate(post, spec, rng)
     pool = CALM[weighted(rng, spec.calm_pools)]
-    template, lang = pick_template(pool, lang, rng, scenario_day(when))
+    template, lang = pick_template(pool, lang, rng, when)
     return decorate(Post(when, fill(template, rng, spec.context()), lang, "calm", author), spec, rng)
 
 
@@ -2055,7 +2112,11 @@ def story_post(spec: SourceSpec, rng: random.Random, when: datetime, stance: str
     post = Post(when, "", lang, stance, author)
     if stance == "claim":
         _claim(post, spec, rng)
-    elif stance == "counter" and when >= T_DENIAL + timedelta(minutes=3) and rng.random() < 0.55:
+    elif (
+        stance == "counter"
+        and when >= T_DENIAL + timedelta(minutes=3)
+        and rng.random() < (0.55 if when < ONSET else 0.2)
+    ):
         _from_pool(post, COUNTER_FACT, spec, rng)
         if spec.format == "telegram" and not spec.is_channel and rng.random() < 0.15:
             post.text, post.lang, post.forwarded_from = AKIMAT_DENIAL, "kk+ru", "Қордай ауданы әкімдігі"
@@ -2076,7 +2137,7 @@ def story_post(spec: SourceSpec, rng: random.Random, when: datetime, stance: str
 
 
 def _from_pool(post: Post, pool: Pool, spec: SourceSpec, rng: random.Random) -> None:
-    template, post.lang = pick_template(pool, post.lang, rng, scenario_day(post.at))
+    template, post.lang = pick_template(pool, post.lang, rng, post.at)
     post.text = vary(rng, fill(template, rng, spec.context()), post.lang)
 
 
@@ -2092,7 +2153,8 @@ INTERJECTIONS: Pool = {
 def vary(rng: random.Random, text: str, lang: str) -> str:
     """Small changes people make when they say the same thing: an address, other punctuation, no capitals."""
     roll = rng.random()
-    if roll < 0.2 and lang in INTERJECTIONS and text[:1].isupper() and not text[1:2].isupper():
+    addressed = text.split(" ", 1)[0].endswith(",")
+    if roll < 0.2 and lang in INTERJECTIONS and text[:1].isupper() and not text[1:2].isupper() and not addressed:
         return rng.choice(INTERJECTIONS[lang]) + text[0].lower() + text[1:]
     if roll < 0.35:
         return text.rstrip("!?.") + rng.choice(("!!!", "...", "!", "??", "!!"))
@@ -2120,6 +2182,8 @@ def _claim(post: Post, spec: SourceSpec, rng: random.Random) -> None:
 
 def sample_time(rng: random.Random, phase: str) -> datetime:
     begin, end = phase_window(phase)
+    if phase == "dispute":  # the first messages about the fight are the scripted ones
+        begin = T_HOSPITAL + timedelta(minutes=1)
     shape = {"rumour": 0.8, "aftermath": 1.8}.get(phase, 1.0)  # rumours build up; the aftermath fades
     return begin + (end - begin) * math.pow(rng.random(), shape)
 
@@ -2230,6 +2294,8 @@ def generate(spec: SourceSpec, all_beats: Sequence[Beat]) -> list[Post]:
     people = crowd + [p for name, p in roles.items() if name not in QUIET_ROLES]
     # Named roles speak in the story only through their beats, so that nobody changes sides by chance.
     posts = chatter(spec, rng, people) + story(spec, rng, crowd) + joins(spec, rng)
+    if spec.silent_after is not None:
+        posts = [p for p in posts if p.at < spec.silent_after]
     posts += [from_beat(b, spec, rng, people) for b in all_beats if b.source == spec.key]
     posts.sort(key=lambda p: (p.at, p.service != "encryption"))
     first_message = next(p.at for p in posts if p.service != "encryption")

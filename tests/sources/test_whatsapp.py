@@ -536,3 +536,19 @@ def test_every_golden_sample_is_recognised_and_not_claimed_by_the_tabular_reader
 )
 def test_sniff_refuses_other_files(name: str, head: bytes) -> None:
     assert SOURCE.sniff(Path(name), head) == 0.0
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Айгерім добавил(-а) Бауыржан",
+        "Айгерім удалил(-а) Бауыржан",
+        "Бауыржан вышел(-а)",
+        "Бауыржан вступил(-а) в группу",
+        "Айгерім изменил(-а) тему с «А» на «Б»",
+    ],
+)
+def test_gender_neutral_russian_system_lines_are_system(line: str) -> None:
+    android = parse_line(f"15.03.25, 19:02 - {line}")
+    ios = parse_line(f"[15.03.25, 19:02:11] Масанчи жамағат: \u200e{line}")
+    assert android == [Skipped("system")] and ios == [Skipped("system")]
