@@ -148,3 +148,20 @@ def person(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def as_int(value: Any) -> int | None:
+    """An integer from a JSON number or a string of digits; None for anything else (booleans too).
+
+    >>> as_int("-42"), as_int(3.0), as_int(True), as_int("3.5")
+    (-42, 3, None, None)
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None

@@ -39,7 +39,7 @@ import orjson
 
 from flashpoint.errors import RecordError
 from flashpoint.model import Attachment, Message, RawRecord, Skipped, SourceKind, message_id
-from flashpoint.sources.base import Options, Parsed, SplitError, parse_timestamp, person, timezone_option
+from flashpoint.sources.base import Options, Parsed, SplitError, as_int, parse_timestamp, person, timezone_option
 
 CHAT_TYPES = (
     "personal_chat",
@@ -522,7 +522,7 @@ def _forwarded_from(message: Mapping[str, Any]) -> str | None:
 def _attachments(message: Mapping[str, Any]) -> tuple[Attachment, ...]:
     found: list[Attachment] = []
     if "photo" in message:
-        size = _int(message.get("photo_file_size"))
+        size = as_int(message.get("photo_file_size"))
         found.append(Attachment("photo", file_name=_file_path(message.get("photo")), size=size))
     if "file" in message or "media_type" in message:
         mime = person(message.get("mime_type"))
@@ -530,7 +530,7 @@ def _attachments(message: Mapping[str, Any]) -> tuple[Attachment, ...]:
             Attachment(
                 MEDIA_KINDS.get(str(message.get("media_type")), _kind_from_mime(mime)),
                 file_name=_file_path(message.get("file")) or person(message.get("file_name")),
-                size=_int(message.get("file_size")),
+                size=as_int(message.get("file_size")),
                 mime_type=mime,
             )
         )
@@ -581,14 +581,14 @@ def _poll(value: Any) -> dict[str, Any] | None:
     if not isinstance(value, Mapping):
         return None
     answers = [
-        {"text": str(a.get("text") or ""), "voters": _int(a.get("voters"))}
+        {"text": str(a.get("text") or ""), "voters": as_int(a.get("voters"))}
         for a in value.get("answers") or []
         if isinstance(a, Mapping)
     ]
     return {
         "question": str(value.get("question") or ""),
         "answers": answers,
-        "total_voters": _int(value.get("total_voters")),
+        "total_voters": as_int(value.get("total_voters")),
         "closed": bool(value.get("closed")),
     }
 
@@ -613,14 +613,4 @@ def _scalar(value: Any) -> str | None:
         value = int(value)
     if isinstance(value, int | float | str):
         return str(value).strip() or None
-    return None
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
     return None

@@ -38,7 +38,7 @@ import orjson
 
 from flashpoint.errors import RecordError
 from flashpoint.model import Attachment, Message, RawRecord, Skipped, SourceKind
-from flashpoint.sources.base import Options, Parsed, SplitError, parse_timestamp, person
+from flashpoint.sources.base import Options, Parsed, SplitError, as_int, parse_timestamp, person
 
 MAX_SPLIT_BYTES = 1 << 20  # bytes a SplitError carries to quarantine
 MAX_FIRST_LINE = 8 << 20  # a longer first line is read as one JSON document, not as JSON Lines
@@ -68,12 +68,16 @@ class Directory:
     profiles: dict[int, str] = field(default_factory=dict)
 
     def add_group(self, group: Any) -> None:
-        if isinstance(group, Mapping) and _int(group.get("id")) is not None and len(self.groups) < MAX_DIRECTORY:
+        if isinstance(group, Mapping) and as_int(group.get("id")) is not None and len(self.groups) < MAX_DIRECTORY:
             names = {k: str(group[k]) for k in ("screen_name", "name") if isinstance(group.get(k), str) and group[k]}
             self.groups[abs(int(group["id"]))] = names
 
     def add_profile(self, profile: Any) -> None:
-        if isinstance(profile, Mapping) and _int(profile.get("id")) is not None and len(self.profiles) < MAX_DIRECTORY:
+        if (
+            isinstance(profile, Mapping)
+            and as_int(profile.get("id")) is not None
+            and len(self.profiles) < MAX_DIRECTORY
+        ):
             name = " ".join(str(profile[k]) for k in ("first_name", "last_name") if profile.get(k))
             if name:
                 self.profiles[int(profile["id"])] = name
@@ -430,7 +434,7 @@ def _direct_source(node: Mapping[str, Any], chain: list[Mapping[str, Any]], posi
 def _message(
     post: Mapping[str, Any], source: Mapping[str, Any] | None, raw: RawRecord, where: Mapping[str, str]
 ) -> Message:
-    owner, post_id = _int(post.get("owner_id")), _int(post.get("id"))
+    owner, post_id = as_int(post.get("owner_id")), as_int(post.get("id"))
     if owner is None or post_id is None:
         raise RecordError("no_id", "the post has no numeric owner_id and id", **where)
     sent_at = _timestamp(post.get("date"), "date", where)
@@ -439,13 +443,13 @@ def _message(
     forwarded = _post_ref(source) if source is not None else None
     if not text and not attachments and forwarded is None:
         raise RecordError("empty_text", "the post has no text, no attachments and reposts nothing", **where)
-    author = _int(post.get("signer_id")) or _int(post.get("from_id"))
+    author = as_int(post.get("signer_id")) or as_int(post.get("from_id"))
     groups, profiles = raw.context.get("groups") or {}, raw.context.get("profiles") or {}
     extra = _extra(post, owner, groups, links)
     if forwarded is not None:
         extra["forwarded_post"] = forwarded[1]
     edited = post.get("edited")
-    reply_id = _int(post.get("reply_post_id"))
+    reply_id = as_int(post.get("reply_post_id"))
     return Message.create(
         source=SourceKind.VK,
         channel=f"vk:{owner}",
@@ -455,7 +459,7 @@ def _message(
         raw_sha256=raw.sha256,
         author=person(author),
         author_name=_name_of(author, groups, profiles),
-        reply_to=f"{_int(post.get('reply_owner_id')) or owner}_{reply_id}" if reply_id else None,
+        reply_to=f"{as_int(post.get('reply_owner_id')) or owner}_{reply_id}" if reply_id else None,
         forwarded_from=forwarded[0] if forwarded is not None else None,
         edited_at=_timestamp(edited, "edited", where) if edited else None,
         url=f"https://vk.com/wall{owner}_{post_id}",
@@ -466,7 +470,7 @@ def _message(
 
 def _post_ref(post: Mapping[str, Any]) -> tuple[str, str] | None:
     """(forwarded_from, "<owner>_<id>") of a reposted post: communities as channels, people as users."""
-    owner, post_id = _int(post.get("owner_id")), _int(post.get("id"))
+    owner, post_id = as_int(post.get("owner_id")), as_int(post.get("id"))
     if owner is None:
         return None
     who = f"vk:{owner}" if owner < 0 else f"user:{owner}"
@@ -483,7 +487,7 @@ def _extra(post: Mapping[str, Any], owner: int, groups: Mapping[str, Any], links
             extra["channel_name"] = group["name"]
     for counter in COUNTERS:
         value = post.get(counter)
-        count = _int(value.get("count")) if isinstance(value, Mapping) else _int(value)
+        count = as_int(value.get("count")) if isinstance(value, Mapping) else as_int(value)
         if count is not None:
             extra[counter] = count
     if isinstance(post.get("post_type"), str):
@@ -526,7 +530,7 @@ def _attachments(value: Any) -> tuple[tuple[Attachment, ...], list[str]]:
             title, ext = body.get("title"), body.get("ext")
             mime = mimetypes.types_map.get(f".{str(ext).lower()}") if isinstance(ext, str) else None
             name = title if isinstance(title, str) else None
-            found.append(Attachment(kind, name, _int(body.get("size")), None, mime))
+            found.append(Attachment(kind, name, as_int(body.get("size")), None, mime))
         else:
             found.append(Attachment(kind))
         if kind == "link" and isinstance(body.get("url"), str):
@@ -558,19 +562,7 @@ def _is_deleted(post: Mapping[str, Any]) -> bool:
 
 
 def _referenced_ids(post: Mapping[str, Any]) -> set[int]:
-    ids = {i for i in (_int(post.get(k)) for k in ("owner_id", "from_id", "signer_id")) if i is not None}
+    ids = {i for i in (as_int(post.get(k)) for k in ("owner_id", "from_id", "signer_id")) if i is not None}
     for original in _repost_chain(post):
-        ids |= {i for i in (_int(original.get(k)) for k in ("owner_id", "from_id", "signer_id")) if i is not None}
+        ids |= {i for i in (as_int(original.get(k)) for k in ("owner_id", "from_id", "signer_id")) if i is not None}
     return ids
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return None

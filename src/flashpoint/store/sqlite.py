@@ -305,30 +305,8 @@ class SqliteStore:
     # -- reads --------------------------------------------------------------------------------------
 
     def messages(self, query: MessageQuery) -> Iterator[dict[str, Any]]:
-        where: list[str] = []
-        params: list[Any] = []
-        if query.since:
-            where.append("sent_at >= ?")
-            params.append(utc_text(query.since))
-        if query.until:
-            where.append("sent_at < ?")
-            params.append(utc_text(query.until))
-        if query.sources:
-            where.append(f"source IN ({','.join('?' * len(query.sources))})")
-            params.extend(query.sources)
-        if query.channels:
-            where.append(f"channel IN ({','.join('?' * len(query.channels))})")
-            params.extend(query.channels)
-        if query.kind:
-            where.append("kind = ?")
-            params.append(query.kind)
-        if query.text:
-            where.append("instr(fp_casefold(text), ?) > 0")
-            params.append(query.text.casefold())
-        sql = f"SELECT {MESSAGE_COLUMNS} FROM messages"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY sent_at, id"
+        where, params = _where(query)
+        sql = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE {where} ORDER BY sent_at, id"
         if query.limit is not None:
             sql += " LIMIT ?"
             params.append(query.limit)
@@ -371,17 +349,10 @@ class SqliteStore:
         }
 
     def hourly_counts(self, query: MessageQuery | None = None) -> list[tuple[str, str, int]]:
-        """(hour as 'YYYY-MM-DDTHH' UTC, source, messages) for the messages in the query's time range."""
-        query = query or MessageQuery()
-        where, params = ["1=1"], []
-        if query.since:
-            where.append("sent_at >= ?")
-            params.append(utc_text(query.since))
-        if query.until:
-            where.append("sent_at < ?")
-            params.append(utc_text(query.until))
+        """(hour as 'YYYY-MM-DDTHH' UTC, source, messages) for the messages a query selects."""
+        where, params = _where(query or MessageQuery())
         rows = self.conn.execute(
-            f"SELECT substr(sent_at, 1, 13) h, source, count(*) FROM messages WHERE {' AND '.join(where)} "
+            f"SELECT substr(sent_at, 1, 13) h, source, count(*) FROM messages WHERE {where} "
             "GROUP BY h, source ORDER BY h, source",
             params,
         )
@@ -449,6 +420,32 @@ class SqliteStore:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def _where(query: MessageQuery) -> tuple[str, list[Any]]:
+    """The WHERE clause (never empty) and parameters that select a query's messages; the limit is
+    left to the caller."""
+    where: list[str] = ["1=1"]
+    params: list[Any] = []
+    if query.since:
+        where.append("sent_at >= ?")
+        params.append(utc_text(query.since))
+    if query.until:
+        where.append("sent_at < ?")
+        params.append(utc_text(query.until))
+    if query.sources:
+        where.append(f"source IN ({','.join('?' * len(query.sources))})")
+        params.extend(query.sources)
+    if query.channels:
+        where.append(f"channel IN ({','.join('?' * len(query.channels))})")
+        params.extend(query.channels)
+    if query.kind:
+        where.append("kind = ?")
+        params.append(query.kind)
+    if query.text:
+        where.append("instr(fp_casefold(text), ?) > 0")
+        params.append(query.text.casefold())
+    return " AND ".join(where), params
 
 
 def _casefold(value: str | None) -> str | None:
