@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 GENESIS = "0" * 64
 
@@ -37,7 +37,10 @@ class ArchiveEntry:
         return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()
 
     def sealed(self) -> ArchiveEntry:
-        return replace(self, entry_hash=self.expected_hash())
+        """The entry with its hash filled in."""
+        return ArchiveEntry(
+            self.seq, self.sha256, self.captured_at, self.source_file, self.locator, self.prev_hash, self.expected_hash()
+        )
 
 
 @dataclass(frozen=True)

@@ -138,6 +138,24 @@ class FieldMap:
         row = Row(dict.fromkeys(header, ""))
         return [column for column in self.explicit.values() if row.get(column) is None]
 
+    def extract(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """Every message field's value in a row (None where absent), in one pass over the row."""
+        data = row.data if isinstance(row, Row) else row
+        plan = _default_keys(data)
+        values: dict[str, Any] = {}
+        for name in FIELDS:
+            column = self.explicit.get(name)
+            if column is not None:
+                values[name] = (row if isinstance(row, Row) else Row(row)).dig(column)
+                continue
+            values[name] = None
+            for key in plan[name]:
+                value = data[key]
+                if value not in (None, ""):
+                    values[name] = value
+                    break
+        return values
+
     def lookup(self, row: Mapping[str, Any], name: str) -> Any:
         """The value of a message field in a row, or None."""
         found = row if isinstance(row, Row) else Row(row)
@@ -429,11 +447,11 @@ def message_from_row(
 ) -> Message:
     """Build a message from one mapped row; a missing timestamp or text is a record error."""
     where = {"source_file": raw.source_file, "locator": raw.locator}
-    found = Row(row)
+    found = fields.extract(row)
     tz = timezone_option(options)
     order = date_order_option(options)
-    sent_at, had_offset = _sent_at(fields.lookup(found, "timestamp"), tz, order, where)
-    text = fields.lookup(found, "text")
+    sent_at, had_offset = _sent_at(found["timestamp"], tz, order, where)
+    text = found["text"]
     if text is not None and not isinstance(text, str):
         text = _text(text)
         if text is None:
@@ -441,22 +459,22 @@ def message_from_row(
     attachments = _attachments(next((row[k] for k in _default_keys(row)["attachments"]), None))
     if not (text or "").strip() and not attachments:
         raise RecordError("empty_text", "the message has no text and no attachments", **where)
-    channel = _text(fields.lookup(found, "channel")) or str(options.get("channel") or Path(raw.source_file).stem)
-    news = str(fields.lookup(found, "kind") or "").lower() in {"news", "article"}
+    channel = _text(found["channel"]) or str(options.get("channel") or Path(raw.source_file).stem)
+    news = str(found["kind"] or "").lower() in {"news", "article"}
     return Message.create(
         source=kind,
         channel=channel,
-        native_id=_text(fields.lookup(found, "id")) or None,
+        native_id=_text(found["id"]) or None,
         sent_at=sent_at,
         text=text or "",
         raw_sha256=raw.sha256,
-        author=_identity(fields.lookup(found, "author"), PERSON_ID_KEYS),
-        author_name=_identity(fields.lookup(found, "author_name"), ("name", "display_name", "full_name")),
-        reply_to=_text(fields.lookup(found, "reply_to")) or None,
-        forwarded_from=_text(fields.lookup(found, "forwarded_from")) or None,
-        url=_text(fields.lookup(found, "url")) or None,
-        title=_text(fields.lookup(found, "title")) or None,
-        edited_at=_edited_at(fields.lookup(found, "edited"), tz, order),
+        author=_identity(found["author"], PERSON_ID_KEYS),
+        author_name=_identity(found["author_name"], ("name", "display_name", "full_name")),
+        reply_to=_text(found["reply_to"]) or None,
+        forwarded_from=_text(found["forwarded_from"]) or None,
+        url=_text(found["url"]) or None,
+        title=_text(found["title"]) or None,
+        edited_at=_edited_at(found["edited"], tz, order),
         kind=MessageKind.NEWS if news else MessageKind.MESSAGE,
         attachments=attachments,
         extra={} if had_offset else {"offset_assumed": True},

@@ -207,22 +207,7 @@ class SqliteStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             raw_added = self._append_raw(batch, captured)
-            before = conn.total_changes
-            conn.executemany(
-                f"INSERT OR IGNORE INTO messages ({MESSAGE_COLUMNS}) VALUES ({', '.join('?' * 21)})",
-                [_message_row(r.message, batch.run_id, captured) for r in batch.records],
-            )
-            added = conn.total_changes - before
-            enrichment_rows = [
-                (r.message.id, stage, version, _json({k: r.values[k] for k in sorted(adds) if k in r.values}))
-                for r in batch.records
-                for stage, version, adds in batch.stage_adds
-                if adds
-            ]
-            conn.executemany(
-                "INSERT OR IGNORE INTO enrichments (message_id, stage, version, data) VALUES (?, ?, ?, ?)",
-                enrichment_rows,
-            )
+            added = self._insert_messages(batch, captured)
             before = conn.total_changes
             conn.executemany(
                 "INSERT OR IGNORE INTO quarantine (run_id, source_file, locator, ordinal, format, options, context, "
@@ -258,6 +243,47 @@ class SqliteStore:
             raise
         return BatchResult(added, len(batch.records) - added, raw_added, quarantined)
 
+    def _existing(self, table: str, column: str, keys: list[str]) -> set[str]:
+        """Which of these keys the table already holds (looked up in chunks)."""
+        found: set[str] = set()
+        for start in range(0, len(keys), SQL_CHUNK):
+            chunk = keys[start : start + SQL_CHUNK]
+            rows = self.conn.execute(
+                f"SELECT {column} FROM {table} WHERE {column} IN ({','.join('?' * len(chunk))})", chunk
+            )
+            found.update(key for (key,) in rows)
+        return found
+
+    def _insert_messages(self, batch: Batch, captured: str) -> int:
+        """Insert the batch's new messages with rowids handed out in order, and their enrichments
+        keyed by those rowids (appends, not random inserts). Returns how many were new."""
+        fresh: dict[str, Enriched] = {}
+        for record in batch.records:
+            fresh.setdefault(record.message.id, record)
+        for known in self._existing("messages", "id", list(fresh)):
+            del fresh[known]
+        if not fresh:
+            return 0
+        last = self.conn.execute("SELECT coalesce(max(rowid_), 0) FROM messages").fetchone()[0]
+        rowids = range(last + 1, last + 1 + len(fresh))
+        self.conn.executemany(
+            f"INSERT INTO messages (rowid_, {MESSAGE_COLUMNS}) VALUES (?, {', '.join('?' * 21)})",
+            [
+                (rowid, *_message_row(r.message, batch.run_id, captured))
+                for rowid, r in zip(rowids, fresh.values(), strict=True)
+            ],
+        )
+        self.conn.executemany(
+            "INSERT INTO enrichments (message_rowid, stage, version, data) VALUES (?, ?, ?, ?)",
+            [
+                (rowid, stage, version, _json({k: r.values[k] for k in sorted(adds) if k in r.values}))
+                for rowid, r in zip(rowids, fresh.values(), strict=True)
+                for stage, version, adds in batch.stage_adds
+                if adds
+            ],
+        )
+        return len(fresh)
+
     def _append_raw(self, batch: Batch, captured: str) -> int:
         """Chain the batch's new raw records onto the archive; records already there are skipped."""
         by_hash: dict[str, Any] = {}
@@ -265,14 +291,8 @@ class SqliteStore:
             by_hash.setdefault(raw.sha256, raw)
         if not by_hash:
             return 0
-        hashes = list(by_hash)
-        for start in range(0, len(hashes), SQL_CHUNK):
-            chunk = hashes[start : start + SQL_CHUNK]
-            placeholders = ",".join("?" * len(chunk))
-            for (existing,) in self.conn.execute(
-                f"SELECT sha256 FROM raw_archive WHERE sha256 IN ({placeholders})", chunk
-            ):
-                by_hash.pop(existing, None)
+        for known in self._existing("raw_archive", "sha256", list(by_hash)):
+            del by_hash[known]
         head = self.conn.execute("SELECT seq, entry_hash FROM raw_archive ORDER BY seq DESC LIMIT 1").fetchone()
         seq, prev = (int(head[0]), str(head[1])) if head else (0, GENESIS)
         rows = []
@@ -319,7 +339,10 @@ class SqliteStore:
             yield record
 
     def enrichments(self, message_id: str) -> dict[str, Any]:
-        rows = self.conn.execute("SELECT stage, data FROM enrichments WHERE message_id=?", (message_id,))
+        rows = self.conn.execute(
+            "SELECT e.stage, e.data FROM enrichments e JOIN messages m ON m.rowid_ = e.message_rowid WHERE m.id = ?",
+            (message_id,),
+        )
         return {stage: orjson.loads(data) for stage, data in rows}
 
     def status(self) -> dict[str, Any]:

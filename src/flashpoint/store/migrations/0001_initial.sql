@@ -80,14 +80,15 @@ CREATE INDEX messages_channel ON messages(channel, sent_at);
 
 CREATE VIEW news_items AS SELECT * FROM messages WHERE kind = 'news';
 
--- What each stage added to each message (JSON), with the stage version that produced it.
+-- What each stage added to each message (JSON), with the stage version that produced it. Keyed by
+-- the message's integer rowid, which the writer hands out in order, so inserts append.
 CREATE TABLE enrichments (
-    message_id  TEXT NOT NULL,
-    stage       TEXT NOT NULL,
-    version     INTEGER NOT NULL,
-    data        TEXT NOT NULL,
-    UNIQUE (message_id, stage)
-);
+    message_rowid  INTEGER NOT NULL REFERENCES messages(rowid_),
+    stage          TEXT NOT NULL,
+    version        INTEGER NOT NULL,
+    data           TEXT NOT NULL,
+    PRIMARY KEY (message_rowid, stage)
+) WITHOUT ROWID;
 
 CREATE TABLE quarantine (
     id           INTEGER PRIMARY KEY,
