@@ -39,7 +39,13 @@ class ArchiveEntry:
     def sealed(self) -> ArchiveEntry:
         """The entry with its hash filled in."""
         return ArchiveEntry(
-            self.seq, self.sha256, self.captured_at, self.source_file, self.locator, self.prev_hash, self.expected_hash()
+            self.seq,
+            self.sha256,
+            self.captured_at,
+            self.source_file,
+            self.locator,
+            self.prev_hash,
+            self.expected_hash(),
         )
 
 
