@@ -102,8 +102,36 @@ def test_quarantine_items_keep_their_bytes_and_resolve(store: Store) -> None:
     assert store.status()["messages"] == 1
 
 
-def test_runs_record_their_outcome(store: Store) -> None:
+def test_runs_count_batch_by_batch_and_record_their_outcome(store: Store) -> None:
     run = store.begin_run(["a", "b"], [{"name": "x"}])
-    store.finish_run(run, "done", {"records_read": 5, "messages_added": 4, "quarantined": 1, "duration_s": 0.5})
+    first = batch(run, 4, quarantine=1)
+    first.records_read = 5
+    store.write_batch(first)
+    assert store.runs(1)[0]["messages_added"] == 4, "counts stand even if the run is killed now"
+    again = batch(run, 2)
+    again.records_read = 2
+    store.write_batch(again)
+    store.finish_run(run, "done", {"skipped": 3, "skipped_reasons": {"service": 3}, "duration_s": 0.5})
     last = store.runs(1)[0]
-    assert (last["status"], last["records_read"], last["messages_added"], last["quarantined"]) == ("done", 5, 4, 1)
+    assert (last["status"], last["records_read"], last["messages_added"], last["duplicates"], last["quarantined"]) == (
+        "done",
+        7,
+        4,
+        2,
+        1,
+    )
+    assert last["skipped"] == 3 and last["finished_at"]
+
+
+def test_a_run_whose_process_died_is_marked_interrupted(store: Store) -> None:
+    import subprocess
+    import sys
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
+    run = store.begin_run(["a"], [])
+    store.conn.execute("UPDATE ingest_runs SET pid = ? WHERE id = ?", (int(dead.stdout), run))  # type: ignore[attr-defined]
+    alive = store.begin_run(["b"], [])
+    statuses = {r["id"]: r["status"] for r in store.runs()}
+    assert statuses == {run: "interrupted", alive: "running"}

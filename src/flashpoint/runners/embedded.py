@@ -235,6 +235,7 @@ class EmbeddedRunner:
                     continue
                 next_ordinal = item.ordinal + 1
                 stats.records_read += 1
+                batch.records_read += 1
                 if isinstance(item, SplitError):
                     batch.quarantined.append(
                         QuarantineItem(
@@ -302,8 +303,9 @@ class EmbeddedRunner:
         batch = self._new_batch(run_id, source)
         batch.raws.append(raw)
         batch.records.extend(admitted.records)
+        batch.records_read = 1
         store.resolve_quarantine(item_id, batch)
-        store.finish_run(run_id, "done", {"records_read": 1, "messages_added": len(admitted.records)})
+        store.finish_run(run_id, "done", {"skipped": len(admitted.skipped)})
         return True, f"resolved: {len(admitted.records)} message(s), {len(admitted.skipped)} skipped"
 
 

@@ -53,6 +53,7 @@ class Batch:
     quarantined: list[QuarantineItem] = field(default_factory=list)
     stage_adds: Sequence[tuple[str, int, frozenset[str]]] = ()  # (stage, version, value names)
     checkpoint: tuple[str, int] | None = None  # (file fingerprint, next ordinal)
+    records_read: int = 0  # records of the input this batch covers (the run's counter grows by it)
 
 
 @dataclass(frozen=True)

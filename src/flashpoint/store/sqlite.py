@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -144,24 +145,31 @@ class SqliteStore:
     # -- runs and files -------------------------------------------------------------------------
 
     def begin_run(self, paths: Sequence[str], pipeline: Sequence[Mapping[str, object]]) -> int:
+        """Open a run; runs left 'running' by a process of this host that no longer exists are
+        marked 'interrupted' first (their counts stand as of their last batch)."""
+        host = socket.gethostname()
+        for run_id, pid in self.conn.execute(
+            "SELECT id, pid FROM ingest_runs WHERE status='running' AND host=?", (host,)
+        ).fetchall():
+            if not _process_alive(int(pid)):
+                self.conn.execute("UPDATE ingest_runs SET status='interrupted' WHERE id=?", (run_id,))
         cur = self.conn.execute(
-            "INSERT INTO ingest_runs (started_at, status, paths, pipeline) VALUES (?, 'running', ?, ?)",
-            (now_text(), _json(list(paths)), _json(list(pipeline))),
+            "INSERT INTO ingest_runs (started_at, status, host, pid, paths, pipeline) "
+            "VALUES (?, 'running', ?, ?, ?, ?)",
+            (now_text(), host, os.getpid(), _json(list(paths)), _json(list(pipeline))),
         )
         return int(cur.lastrowid or 0)
 
     def finish_run(self, run_id: int, status: str, stats: Mapping[str, Any]) -> None:
+        """Close a run. The counts of messages, duplicates, quarantined and records read were
+        added batch by batch; the rest is written here."""
         self.conn.execute(
-            "UPDATE ingest_runs SET finished_at=?, status=?, records_read=?, messages_added=?, duplicates=?, "
-            "skipped=?, quarantined=?, skipped_reasons=?, errors=?, duration_s=? WHERE id=?",
+            "UPDATE ingest_runs SET finished_at=?, status=?, skipped=?, skipped_reasons=?, errors=?, duration_s=? "
+            "WHERE id=?",
             (
                 now_text(),
                 status,
-                stats.get("records_read", 0),
-                stats.get("messages_added", 0),
-                stats.get("duplicates", 0),
                 stats.get("skipped", 0),
-                stats.get("quarantined", 0),
                 _json(stats.get("skipped_reasons", {})),
                 _json(stats.get("errors", [])),
                 stats.get("duration_s"),
@@ -231,6 +239,11 @@ class SqliteStore:
                 ],
             )
             quarantined = conn.total_changes - before
+            conn.execute(
+                "UPDATE ingest_runs SET records_read = records_read + ?, messages_added = messages_added + ?, "
+                "duplicates = duplicates + ?, quarantined = quarantined + ? WHERE id = ?",
+                (batch.records_read, added, len(batch.records) - added, quarantined, batch.run_id),
+            )
             if batch.checkpoint:
                 fingerprint, next_ordinal = batch.checkpoint
                 conn.execute(
@@ -469,6 +482,16 @@ def _where(query: MessageQuery) -> tuple[str, list[Any]]:
         where.append("instr(fp_casefold(text), ?) > 0")
         params.append(query.text.casefold())
     return " AND ".join(where), params
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _casefold(value: str | None) -> str | None:

@@ -4,10 +4,12 @@ CREATE TABLE ingest_runs (
     id              INTEGER PRIMARY KEY,
     started_at      TEXT NOT NULL,
     finished_at     TEXT,
-    status          TEXT NOT NULL,            -- running | done | failed | interrupted
+    status          TEXT NOT NULL,            -- running | done | done_with_errors | interrupted
+    host            TEXT NOT NULL,            -- where the writer ran, to find runs that were killed
+    pid             INTEGER NOT NULL,
     paths           TEXT NOT NULL,            -- JSON list
     pipeline        TEXT NOT NULL,            -- JSON: stages with versions
-    records_read    INTEGER NOT NULL DEFAULT 0,
+    records_read    INTEGER NOT NULL DEFAULT 0,  -- counts grow batch by batch, so a killed run keeps them
     messages_added  INTEGER NOT NULL DEFAULT 0,
     duplicates      INTEGER NOT NULL DEFAULT 0,
     skipped         INTEGER NOT NULL DEFAULT 0,
