@@ -92,3 +92,7 @@ def test_sigkill_at_several_points_then_resume(tmp_path: Path) -> None:
     assert store.conn.execute("SELECT count(*) FROM enrichments").fetchone()[0] == 2 * TOTAL
     assert store.quarantine_items() == []
     assert store.verify_archive().ok
+    runs = list(reversed(store.runs()))
+    statuses = [r["status"] for r in runs]
+    assert statuses.count("interrupted") == kills and statuses[-1] == "done"
+    assert sum(r["messages_added"] for r in runs) == TOTAL, "per-run counts survive the kills"
