@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import tomllib
@@ -138,6 +139,13 @@ class Config:
         if self.store.path == ":memory:":
             raise ConfigError("key_missing", "an in-memory store needs its keys in the config or the environment")
         key_file = Path(self.store.path + suffix)
+        if not key_file.exists() and Path(self.store.path).exists():
+            raise ConfigError(
+                "key_missing",
+                f"the store {self.store.path} exists but its key file {key_file} does not: copy the key file "
+                "that came with the store, or set the key in the environment (see docs/configuration.md). "
+                "A new key would make pseudonyms and sealed records that do not match the store's.",
+            )
         if key_file.exists():
             return key_file.read_bytes().strip()
         key_file.parent.mkdir(parents=True, exist_ok=True)
@@ -156,3 +164,12 @@ class Config:
         if "map" in given and "map" in self.sources.get(fmt, {}):
             merged["map"] = {**self.sources[fmt]["map"], **given["map"]}
         return merged
+
+
+def key_check_value(key: bytes) -> str:
+    """A value that identifies a key without revealing it, kept in the store to refuse a wrong key.
+
+    >>> key_check_value(b"k" * 32) == key_check_value(b"k" * 32) != key_check_value(b"j" * 32)
+    True
+    """
+    return hashlib.blake2b(b"flashpoint key check", key=hashlib.sha256(key).digest(), digest_size=16).hexdigest()

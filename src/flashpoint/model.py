@@ -132,7 +132,8 @@ class Message:
             raise ValueError("sent_at must be timezone-aware")
         offset = sent_at.utcoffset()
         kind = SourceKind(source)
-        mid = message_id(kind, channel, native_id, sent_at, author, text)
+        occurrence = int(fields.get("extra", {}).get("occurrence", 0))
+        mid = message_id(kind, channel, native_id, sent_at, author, text, occurrence)
         return Message(
             id=mid,
             source=kind,
@@ -165,14 +166,31 @@ class Message:
             return None
         return timezone(timedelta(minutes=self.utc_offset_minutes))
 
+    @property
+    def local_sent_at(self) -> datetime:
+        """The timestamp in the offset the source wrote (UTC where it wrote none)."""
+        offset = self.original_offset
+        return self.sent_at.astimezone(offset) if offset is not None else self.sent_at
+
 
 _MESSAGE_SLOTS = frozenset(Message.__slots__)
 
 
 def message_id(
-    source: SourceKind, channel: str, native_id: str | None, sent_at: datetime, author: str | None, text: str
+    source: SourceKind,
+    channel: str,
+    native_id: str | None,
+    sent_at: datetime,
+    author: str | None,
+    text: str,
+    occurrence: int = 0,
 ) -> str:
     """The stable id of a message: native when there is one, else a content hash.
+
+    The hash takes the wall-clock time as the source wrote it (so reading a WhatsApp chat again with
+    another ``timezone`` option finds the same ids), the author (the pseudonym, once the pseudonymise
+    stage has run), the text, and ``occurrence``: the 2nd, 3rd... identical message in the same
+    minute from the same author (people do send "+" three times).
 
     >>> from datetime import datetime, timezone
     >>> message_id(SourceKind.WHATSAPP, "g", None, datetime(2020, 1, 1, tzinfo=timezone.utc), "a", "x")[:12]
@@ -180,9 +198,10 @@ def message_id(
     """
     if native_id:
         return f"{source.value}:{channel}:{native_id}"
-    digest = hashlib.sha256(
-        "\x1f".join((channel, sent_at.astimezone(UTC).isoformat(), author or "", text)).encode()
-    ).hexdigest()[:32]
+    parts = [channel, sent_at.replace(tzinfo=None).isoformat(), author or "", text]
+    if occurrence:
+        parts.append(str(occurrence))
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
     return f"{source.value}:{channel}:h{digest}"
 
 

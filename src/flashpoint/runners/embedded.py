@@ -25,6 +25,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from flashpoint.config import Config
 from flashpoint.errors import ConfigError, FlashpointError, RecordError
 from flashpoint.model import Enriched, RawRecord, Skipped
@@ -170,7 +172,12 @@ class EmbeddedRunner:
                     f"timestamp {item.sent_at.isoformat()} is outside {earliest.date()} .. {latest.date()}",
                 )
             else:
-                result.records.append(self.pipeline.run(Enriched(item)))
+                enriched = self.pipeline.run(Enriched(item))
+                problem = _unstorable(enriched)
+                if problem:
+                    reject("unstorable_value", problem)
+                else:
+                    result.records.append(enriched)
         return result
 
     # -- ingest -------------------------------------------------------------------------------------------
@@ -222,7 +229,7 @@ class EmbeddedRunner:
         state = self.store.file_state(fp)
         if state and state.complete and not force:
             stats.files_skipped += 1
-            log.info("already ingested: %s (fingerprint %s)", path.name, fp[:16])
+            log.info("already ingested: file %s", fp[:16])
             return
         state = self.store.register_file(fp, str(path), source.format, size, options, run_id)
         start = 0 if force else state.next_ordinal
@@ -230,26 +237,34 @@ class EmbeddedRunner:
         batch = self._new_batch(run_id, source)
         next_ordinal = start
         with path.open("rb") as stream:
-            for item in source.records(path, stream, options):
+            items = source.records(path, stream, options)
+            while True:
+                try:
+                    item = next(items)
+                except StopIteration:
+                    break
+                except Exception as exc:  # a reader bug: keep what was read, report the file, go on
+                    log.exception(
+                        "the %s reader failed in file %s after record %d", source.format, fp[:16], next_ordinal
+                    )
+                    stats.errors.append(
+                        f"{path}: the {source.format} reader failed after record {next_ordinal} "
+                        f"({type(exc).__name__}); the records before it are kept, the rest of the file is not read"
+                    )
+                    self._flush(batch, fp, next_ordinal, stats)
+                    return
                 if item.ordinal < start:
                     continue
                 next_ordinal = item.ordinal + 1
                 stats.records_read += 1
                 batch.records_read += 1
                 if isinstance(item, SplitError):
-                    batch.quarantined.append(
-                        QuarantineItem(
-                            item.source_file,
-                            item.locator,
-                            item.ordinal,
-                            source.format,
-                            options,
-                            {},
-                            item.code,
-                            item.message,
-                            item.data,
+                    batch.quarantined.append(_split_quarantine(item, source.format, options))
+                    if item.unread_bytes:
+                        stats.errors.append(
+                            f"{path}: {item.unread_bytes} bytes after {item.locator} could not be read "
+                            f"({item.message}) [{item.code}]"
                         )
-                    )
                 else:
                     admitted = self.admit(item, source, options)
                     batch.records.extend(admitted.records)
@@ -277,8 +292,8 @@ class EmbeddedRunner:
         stats.messages_added += result.messages_added
         stats.duplicates += result.duplicates
         stats.quarantined += result.quarantined
-        for item in batch.quarantined:
-            log.info("quarantined %s %s: %s (sha256 %s)", item.source_file, item.locator, item.code, item.sha256[:16])
+        for item in batch.quarantined:  # file names can name people: log the file's fingerprint
+            log.info("quarantined file %s %s: %s (sha256 %s)", fp[:16], item.locator, item.code, item.sha256[:16])
 
     # -- quarantine retry -----------------------------------------------------------------------------------
 
@@ -307,6 +322,28 @@ class EmbeddedRunner:
         store.resolve_quarantine(item_id, batch)
         store.finish_run(run_id, "done", {"skipped": len(admitted.skipped)})
         return True, f"resolved: {len(admitted.records)} message(s), {len(admitted.skipped)} skipped"
+
+
+def _split_quarantine(item: SplitError, fmt: str, options: Mapping[str, Any]) -> QuarantineItem:
+    return QuarantineItem(
+        item.source_file, item.locator, item.ordinal, fmt, options, {}, item.code, item.message, item.data
+    )
+
+
+def _unstorable(record: Enriched) -> str | None:
+    """Why a record cannot be written (a lone surrogate in a text, an integer past 64 bits), so
+    that it is quarantined alone instead of failing its whole batch; None when it can."""
+    m = record.message
+    try:
+        for text in (m.text, m.channel, m.title, m.url, m.author, m.forwarded_from, m.reply_to):
+            if text:
+                text.encode("utf-8")
+        orjson.dumps((m.attachments, dict(m.extra), dict(record.values)), option=orjson.OPT_NON_STR_KEYS)
+    except UnicodeEncodeError:
+        return "a text field holds characters that are not valid Unicode (a lone surrogate)"
+    except TypeError as exc:  # orjson.JSONEncodeError is a TypeError
+        return f"a field holds a value that cannot be stored: {str(exc)[:80]}"
+    return None
 
 
 def _check_options(source: Source, options: Mapping[str, Any]) -> None:

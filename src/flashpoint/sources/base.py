@@ -52,10 +52,23 @@ class Source(Protocol):
 class SplitError(RecordError):
     """A part of a file that could not be split into a record; its bytes go to quarantine."""
 
-    def __init__(self, code: str, message: str, *, source_file: str, locator: str, ordinal: int, data: bytes) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        source_file: str,
+        locator: str,
+        ordinal: int,
+        data: bytes,
+        unread_bytes: int = 0,
+    ) -> None:
         super().__init__(code, message, source_file=source_file, locator=locator)
         self.ordinal = ordinal
         self.data = data
+        # Bytes after this point that the reader gave up on and that are NOT in ``data`` (a file
+        # broken beyond resynchronisation); the runner reports them as a file error.
+        self.unread_bytes = unread_bytes
 
 
 def timezone_option(options: Options, default: tzinfo = UTC) -> tzinfo:
@@ -151,17 +164,18 @@ def person(value: Any) -> str | None:
 
 
 def as_int(value: Any) -> int | None:
-    """An integer from a JSON number or a string of digits; None for anything else (booleans too).
+    """An integer from a JSON number or a string of digits; None for anything else (booleans, and
+    numbers outside SQLite's 64-bit range, which would fail at storage).
 
-    >>> as_int("-42"), as_int(3.0), as_int(True), as_int("3.5")
-    (-42, 3, None, None)
+    >>> as_int("-42"), as_int(3.0), as_int(True), as_int("3.5"), as_int(2**70)
+    (-42, 3, None, None, None)
     """
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
+    if (isinstance(value, float) and value.is_integer() and abs(value) < 2**63) or (
+        isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value.strip()) <= 20
+    ):
+        value = int(value)
+    if isinstance(value, int) and -(2**63) <= value < 2**63:
         return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
     return None

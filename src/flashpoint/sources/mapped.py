@@ -28,7 +28,7 @@ from typing import Any, BinaryIO
 
 from flashpoint.errors import ConfigError, FormatError, RecordError
 from flashpoint.model import Attachment, Message, MessageKind, RawRecord, SourceKind
-from flashpoint.sources.base import HEAD_BYTES, Options, detect_encoding, parse_timestamp, timezone_option
+from flashpoint.sources.base import HEAD_BYTES, Options, as_int, detect_encoding, parse_timestamp, timezone_option
 
 # The options both tabular sources understand; each adds its own (csv: delimiter).
 COMMON_OPTIONS = frozenset({"map", "encoding", "timezone", "channel", "date_order"})
@@ -540,7 +540,7 @@ def _attachments(value: Any) -> tuple[Attachment, ...]:
                 Attachment(
                     kind=str(item.get("kind") or item.get("type") or "other"),
                     file_name=_text(item.get("file_name") or item.get("name")),
-                    size=int(size) if isinstance(size, int | float) and not isinstance(size, bool) else None,
+                    size=as_int(size),
                     sha256=_text(item.get("sha256")),
                     mime_type=_text(item.get("mime_type")),
                 )

@@ -43,6 +43,7 @@ from flashpoint.sources.base import (
     Options,
     Parsed,
     SplitError,
+    as_int,
     decode_text,
     detect_encoding,
     person,
@@ -396,7 +397,7 @@ def _enclosures(value: Any) -> tuple[Attachment, ...]:
         kind = {"image": "photo", "video": "video", "audio": "audio"}.get(mime.split("/", maxsplit=1)[0], "document")
         length = str(item.get("length") or "")
         name = Path(urlparse(str(item.get("href") or "")).path).name or None
-        found.append(Attachment(kind, name, int(length) if length.isdigit() else None, None, mime or None))
+        found.append(Attachment(kind, name, as_int(length), None, mime or None))
     return tuple(found)
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from flashpoint.config import Config
+from flashpoint.config import Config, key_check_value
 from flashpoint.errors import IntegrityError, StoreError
 from flashpoint.evidence.chain import GENESIS, ArchiveEntry, VerifyReport, verify_chain
 from flashpoint.evidence.seal import Sealer
@@ -118,8 +118,30 @@ class SqliteStore:
 
     @staticmethod
     def from_config(config: Config) -> SqliteStore:
-        """The store a config names, sealing raw records with its archive key."""
-        return SqliteStore(config.store.path, Sealer(config.archive_key()))
+        """The store a config names, sealing raw records with its archive key. Refuses keys other
+        than those the store was first written with."""
+        checks = {"pseudonym_key_check": key_check_value(config.pseudonym_key())}
+        archive_key = config.archive_key()
+        if archive_key is not None:
+            checks["archive_key_check"] = key_check_value(archive_key)
+        store = SqliteStore(config.store.path, Sealer(archive_key))
+        store.check_keys(checks)
+        return store
+
+    def check_keys(self, checks: Mapping[str, str]) -> None:
+        """Record key check values on first use; refuse a store written with other keys."""
+        for name, value in checks.items():
+            row = self.conn.execute("SELECT value FROM store_meta WHERE key=?", (name,)).fetchone()
+            if row is None:
+                self.conn.execute("INSERT INTO store_meta (key, value) VALUES (?, ?)", (name, value))
+            elif row[0] != value:
+                which = name.removesuffix("_check").replace("_", " ")
+                raise StoreError(
+                    "wrong_key",
+                    f"the store {self.path} was written with another {which}: pseudonyms or sealed records would "
+                    "not match. Use the store's own key (its key file, or the environment variable it was made "
+                    "with); see docs/configuration.md",
+                )
 
     # -- schema -----------------------------------------------------------------------------
 
@@ -228,7 +250,7 @@ class SqliteStore:
                         q.ordinal,
                         q.format,
                         _json(dict(q.options)),
-                        _json(dict(q.context)),
+                        self.sealer.seal(_json(dict(q.context)).encode()),
                         q.code,
                         q.reason,
                         self.sealer.seal(q.data),
@@ -452,7 +474,7 @@ class SqliteStore:
         return self.sealer.open(bytes(row[0])) if row else None
 
     def _quarantine(self, row: dict[str, Any]) -> QuarantineItem:
-        return _quarantine_item(row, self.sealer.open(bytes(row["data"])))
+        return _quarantine_item(row, self.sealer.open(bytes(row["data"])), self.sealer.open(bytes(row["context"])))
 
     def close(self) -> None:
         self.conn.close()
@@ -518,7 +540,7 @@ def _row_dict(cursor: sqlite3.Cursor, row: Sequence[Any]) -> dict[str, Any]:
     return {d[0]: v for d, v in zip(cursor.description, row, strict=True)}
 
 
-def _quarantine_item(row: dict[str, Any], data: bytes) -> QuarantineItem:
+def _quarantine_item(row: dict[str, Any], data: bytes, context: bytes) -> QuarantineItem:
     return QuarantineItem(
         id=row["id"],
         source_file=row["source_file"],
@@ -526,7 +548,7 @@ def _quarantine_item(row: dict[str, Any], data: bytes) -> QuarantineItem:
         ordinal=row["ordinal"],
         format=row["format"],
         options=orjson.loads(row["options"]),
-        context=orjson.loads(row["context"]),
+        context=orjson.loads(context),
         code=row["code"],
         reason=row["reason"],
         data=data,

@@ -1,5 +1,11 @@
 -- Foundation schema: runs, file checkpoints, the raw archive, messages, enrichments, quarantine.
 
+-- Facts about the store itself, such as check values of the keys it was written with.
+CREATE TABLE store_meta (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+);
+
 CREATE TABLE ingest_runs (
     id              INTEGER PRIMARY KEY,
     started_at      TEXT NOT NULL,
@@ -100,7 +106,7 @@ CREATE TABLE quarantine (
     ordinal      INTEGER NOT NULL,
     format       TEXT NOT NULL,
     options      TEXT NOT NULL,
-    context      TEXT NOT NULL,
+    context      BLOB NOT NULL,                     -- sealed like data: it can hold chat names
     code         TEXT NOT NULL,
     reason       TEXT NOT NULL,
     data         BLOB NOT NULL,
@@ -109,6 +115,6 @@ CREATE TABLE quarantine (
     status       TEXT NOT NULL DEFAULT 'pending',   -- pending | resolved
     attempts     INTEGER NOT NULL DEFAULT 0,
     resolved_at  TEXT,
-    UNIQUE (format, source_file, ordinal, sha256)
+    UNIQUE (format, locator, sha256)                 -- the same bad record from a moved file is one row
 );
 CREATE INDEX quarantine_status ON quarantine(status);
