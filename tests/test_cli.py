@@ -127,3 +127,17 @@ def test_every_config_setting_is_documented() -> None:
             else getattr(__import__("flashpoint.config", fromlist=["x"]), section.type)
         ):
             assert f"`{section.name}.{setting.name}`" in doc, f"{section.name}.{setting.name} is not documented"
+
+
+def test_read_commands_refuse_a_store_that_does_not_exist(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    typo = tmp_path / "typo" / "flashpoint.db"
+    for command in (["status"], ["archive", "verify"], ["quarantine", "list"], ["messages"]):
+        result = cli("--store", str(typo), *command)
+        assert result.exit_code == 4 and "no store" in result.output, command
+    assert not typo.parent.exists()
+
+
+def test_retrying_an_unknown_quarantine_id_is_a_usage_error(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("ingest", str(write_jsonl(tmp_path / "chat.jsonl", chat_rows(1))))
+    result = cli("quarantine", "retry", "999")
+    assert result.exit_code == 2 and "999" in result.output

@@ -66,3 +66,22 @@ def test_logs_hold_no_message_text_or_author(tmp_path: Path, caplog: pytest.LogC
     assert caplog.records, "the runner logs what it does"
     logged = caplog.text
     assert "informant_77" not in logged and "секрет" not in logged
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"privacy": {"keep_raw_authors": "no"}}, "true or false"),
+        ({"ingest": {"batch_size": "10"}}, "whole number"),
+        ({"ingest": {"batch_size": True}}, "whole number"),
+        ({"privacy": {"pseudonym_key": "short"}}, "at least 16 bytes"),
+    ],
+)
+def test_values_of_the_wrong_type_are_refused(settings: dict[str, dict[str, object]], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Config.from_mapping(settings)
+
+
+def test_a_short_key_from_the_environment_is_a_usage_error() -> None:
+    with pytest.raises(ConfigError, match="at least 16 bytes"):
+        Config.load(None, env={"FLASHPOINT_PSEUDONYM_KEY": "short"})

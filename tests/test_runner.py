@@ -196,3 +196,19 @@ def test_an_unreadable_file_is_reported_and_the_others_still_ingested(
     assert len(stats.errors) == 1 and "empty.dat" in stats.errors[0] and "empty" in stats.errors[0]
     run = store.runs(1)[0]
     assert run["status"] == "done_with_errors" and run["messages_added"] == 5
+
+
+def test_a_folder_of_telegram_exports_reads_only_their_result_files(tmp_path: Path) -> None:
+    from flashpoint.sources import expand_paths
+
+    for name in ("ChatExport_1", "ChatExport_2"):
+        (tmp_path / name / "photos").mkdir(parents=True)
+        (tmp_path / name / "result.json").write_text("{}", encoding="utf-8")
+        (tmp_path / name / "photos" / "photo_1.jpg").write_bytes(b"\xff\xd8")
+    (tmp_path / "notes.jsonl").write_text("{}", encoding="utf-8")
+    (tmp_path / ".hidden.jsonl").write_text("{}", encoding="utf-8")
+    assert [p.relative_to(tmp_path).as_posix() for p in expand_paths([tmp_path])] == [
+        "ChatExport_1/result.json",
+        "ChatExport_2/result.json",
+        "notes.jsonl",
+    ]

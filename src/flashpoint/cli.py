@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +30,7 @@ from rich.table import Table
 
 from flashpoint import __version__
 from flashpoint.config import Config
-from flashpoint.errors import ConfigError, FlashpointError
+from flashpoint.errors import ConfigError, FlashpointError, StoreError
 from flashpoint.runners.embedded import EmbeddedRunner, IngestStats
 from flashpoint.runners.embedded import Progress as IngestProgress
 from flashpoint.sources import FORMATS, known_options
@@ -49,11 +50,21 @@ class Context:
 
     @property
     def store(self) -> SqliteStore:
+        """The existing store; commands that only read refuse to create one at a mistyped path."""
         if self._store is None:
+            if self.config.store.path != ":memory:" and not Path(self.config.store.path).exists():
+                raise StoreError(
+                    "no_store",
+                    f"there is no store at {self.config.store.path}: check --store or $FLASHPOINT_STORE, "
+                    "or create one with `flashpoint ingest`",
+                )
             self._store = SqliteStore.from_config(self.config)
         return self._store
 
-    def runner(self) -> EmbeddedRunner:
+    def runner(self, create: bool = False) -> EmbeddedRunner:
+        """A runner on the store; ``create`` makes the store when it does not exist yet."""
+        if self._store is None and create:
+            self._store = SqliteStore.from_config(self.config)
         return EmbeddedRunner(self.store, self.config)
 
 
@@ -68,6 +79,8 @@ def _errors() -> Iterator[None]:
         yield
     except FlashpointError as exc:
         _fail(exc)
+    except sqlite3.Error as exc:
+        _fail(StoreError("store_error", f"the store failed: {exc}"))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -151,7 +164,7 @@ def ingest(
             )
         )
     with _errors():
-        runner = obj.runner()
+        runner = obj.runner(create=True)
         stats = _ingest_with_progress(runner, list(paths), fmt, options, force, quiet=as_json)
     if as_json:
         out.print_json(orjson.dumps(stats.as_dict()).decode())
@@ -337,8 +350,8 @@ def quarantine() -> None:
 
 @quarantine.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Include resolved records.")
-@click.option("--limit", type=int, default=100)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--limit", type=int, default=100, show_default=True, help="At most this many records.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_obj
 def quarantine_list(obj: Context, show_all: bool, limit: int, as_json: bool) -> None:
     """Quarantined records: where they came from and why they were rejected."""
@@ -428,6 +441,9 @@ def quarantine_retry(obj: Context, item_ids: tuple[int, ...], retry_all: bool, o
         )
         if not ids:
             _fail(ConfigError("nothing_to_retry", "name quarantined record ids, or pass --all"))
+        missing = [i for i in ids if obj.store.quarantine_item(i) is None]
+        if missing:
+            _fail(ConfigError("not_found", f"no quarantined record with id {', '.join(map(str, missing))}"))
         runner = obj.runner()
         failed = 0
         for item_id in ids:
@@ -445,7 +461,7 @@ def archive() -> None:
 
 @archive.command("verify")
 @click.option("--head", "expected_head", help="Also check that the chain ends at this head hash (recorded earlier).")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_obj
 def archive_verify(obj: Context, expected_head: str | None, as_json: bool) -> None:
     """Recompute every record hash and chain link; report the first entries that do not fit."""
@@ -468,7 +484,7 @@ def archive_verify(obj: Context, expected_head: str | None, as_json: bool) -> No
 
 
 @main.command()
-@click.option("--limit", type=int, default=20)
+@click.option("--limit", type=int, default=20, show_default=True, help="How many recent runs.")
 @click.pass_obj
 def runs(obj: Context, limit: int) -> None:
     """Recent ingest runs: what was read, counts, errors, duration."""

@@ -79,6 +79,8 @@ class Config:
             bad = set(section) - set(known)
             if bad:
                 raise ConfigError("config_unknown", f"{origin}: unknown key(s) in [{name}]: {sorted(bad)}")
+            for key, value in section.items():
+                _check_type(origin, f"{name}.{key}", value, known[key].type)
             built[name] = cls(**section)
         source_options = data.get("sources", {})
         if not isinstance(source_options, Mapping) or not all(isinstance(v, Mapping) for v in source_options.values()):
@@ -88,6 +90,9 @@ class Config:
         return cfg
 
     def validate(self, origin: str = "config") -> None:
+        for name, key in (("pseudonym_key", self.privacy.pseudonym_key), ("archive_key", self.privacy.archive_key)):
+            if key is not None and len(key.encode()) < 16:
+                raise ConfigError("config_value", f"{origin}: privacy.{name} must be at least 16 bytes long")
         if self.ingest.batch_size < 1:
             raise ConfigError("config_value", f"{origin}: ingest.batch_size must be at least 1")
         try:
@@ -118,6 +123,7 @@ class Config:
             cfg = replace(cfg, privacy=replace(cfg.privacy, pseudonym_key=env[ENV_KEY]))
         if env.get(ENV_ARCHIVE_KEY):
             cfg = replace(cfg, privacy=replace(cfg.privacy, archive_key=env[ENV_ARCHIVE_KEY]))
+        cfg.validate("the environment")
         return cfg
 
     def with_store(self, path: str | None) -> Config:
@@ -164,6 +170,21 @@ class Config:
         if "map" in given and "map" in self.sources.get(fmt, {}):
             merged["map"] = {**self.sources[fmt]["map"], **given["map"]}
         return merged
+
+
+_TYPES = {
+    "str": (str, "a string"),
+    "str | None": (str, "a string"),
+    "bool": (bool, "true or false"),
+    "int": (int, "a whole number"),
+}
+
+
+def _check_type(origin: str, name: str, value: Any, declared: Any) -> None:
+    """Refuse a value of the wrong type ("no" for a boolean would otherwise read as true)."""
+    expected, described = _TYPES.get(str(declared), (object, ""))
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        raise ConfigError("config_type", f"{origin}: {name} must be {described}, not {value!r}")
 
 
 def key_check_value(key: bytes) -> str:

@@ -201,7 +201,7 @@ class EmbeddedRunner:
                 try:
                     self._ingest_file(path, fmt, dict(options or {}), run_id, stats, progress, force)
                 except FlashpointError as exc:
-                    stats.errors.append(f"{path}: {exc}")
+                    stats.errors.append(str(exc) if str(path) in str(exc) else f"{path}: {exc}")
                     log.warning("file skipped: %s (%s)", path, exc.code)
                 except OSError as exc:
                     stats.errors.append(f"{path}: cannot read the file: {exc.strerror or exc}")

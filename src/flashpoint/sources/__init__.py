@@ -66,22 +66,30 @@ def detect_format(path: Path) -> Source:
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:
-    """Files to ingest: files as given; a folder holding a Telegram ``result.json`` is that file;
-    other folders are walked in name order, hidden files skipped."""
+    """Files to ingest: files as given; folders walked in name order, hidden files skipped. A
+    folder holding a Telegram Desktop export (``result.json``) contributes that file alone: the
+    photos and files beside it are the export's media, not inputs.
+
+    >>> expand_paths([])
+    []
+    """
     found: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            if (path / "result.json").is_file():
-                found.append(path / "result.json")
-                continue
-            found.extend(
-                p
-                for p in sorted(path.rglob("*"))
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-        else:
+        if not path.is_dir():
             found.append(path)
+            continue
+        exports = sorted(p.parent for p in path.rglob("result.json") if _visible(p, path))
+        for candidate in sorted(path.rglob("*")):
+            if not candidate.is_file() or not _visible(candidate, path):
+                continue
+            inside = [e for e in exports if candidate.is_relative_to(e)]
+            if not inside or candidate == inside[0] / "result.json":
+                found.append(candidate)
     return found
+
+
+def _visible(path: Path, root: Path) -> bool:
+    return not any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
 def known_options() -> set[str]:
