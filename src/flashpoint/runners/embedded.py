@@ -243,6 +243,9 @@ class EmbeddedRunner:
                     item = next(items)
                 except StopIteration:
                     break
+                except FlashpointError:  # the file cannot be read on (a bad option, say): keep what was read
+                    self._flush(batch, fp, next_ordinal, stats)
+                    raise
                 except Exception as exc:  # a reader bug: keep what was read, report the file, go on
                     log.exception(
                         "the %s reader failed in file %s after record %d", source.format, fp[:16], next_ordinal
