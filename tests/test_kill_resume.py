@@ -83,7 +83,9 @@ def test_sigkill_at_several_points_then_resume(tmp_path: Path) -> None:
     _, err = final.communicate(timeout=300)
     assert final.returncode == 0, err.decode()
 
-    config = Config.from_mapping({"store": {"path": str(db)}, "privacy": {"archive_key": "a" * 32}})
+    config = Config.from_mapping(
+        {"store": {"path": str(db)}, "privacy": {"pseudonym_key": "p" * 32, "archive_key": "a" * 32}}
+    )
     store = SqliteStore.from_config(config)
     ids = [r[0] for r in store.conn.execute("SELECT native_id FROM messages")]
     assert len(ids) == TOTAL and len(set(ids)) == TOTAL

@@ -6,7 +6,9 @@ truncated or broken export yields.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import json
 import tracemalloc
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -15,7 +17,7 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flashpoint.config import Config
@@ -33,7 +35,7 @@ CONTEXT = {"chat_name": "Сортөбе ауылы", "chat_type": "private_super
 
 
 def parse(message: dict[str, Any], options: dict[str, Any] | None = None) -> list[Message | Skipped]:
-    raw = RawRecord("result.json", 0, "messages[0]", orjson.dumps(message), CONTEXT)
+    raw = RawRecord("result.json", 0, "messages[0]", json.dumps(message).encode(), CONTEXT)
     return list(SOURCE.parse(raw, options or {}))
 
 
@@ -211,6 +213,7 @@ entity = st.builds(
 )
 
 
+@settings(deadline=None)
 @given(st.lists(st.one_of(st.text(), entity)))
 def test_joined_text_is_the_concatenation_of_the_parts(parts: list[Any]) -> None:
     expected = "".join(p if isinstance(p, str) else p["text"] for p in parts)
@@ -353,8 +356,52 @@ def test_a_forward_from_a_channel_keeps_the_channel() -> None:
     by_id = one(base(forwarded_from="Кордай Жаңалықтары", forwarded_from_id="channel1598765432"))
     assert by_id.forwarded_from == "tg:1598765432"
     assert by_id.extra["forwarded_from_name"] == "Кордай Жаңалықтары"
-    by_name = one(base(forwarded_from="Sortobe Chat"))
-    assert by_name.forwarded_from == "Sortobe Chat"
+
+
+def test_a_forward_with_a_name_and_no_id_is_a_person_who_hides_their_account() -> None:
+    # Telegram writes name-only forwards for users who hide their account; channels carry an id.
+    message = one(base(forwarded_from="Айгерим С."))
+    assert message.forwarded_from == "user:Айгерим С."
+    assert "forwarded_from_name" not in message.extra
+    stored = Pseudonymise(Pseudonymiser(b"k" * 32))(Enriched(message)).message
+    assert stored.forwarded_from is not None and stored.forwarded_from.startswith("user:au_")
+    assert "Айгерим" not in repr(stored)
+
+
+def test_a_name_with_a_colon_stays_one_person_reference() -> None:
+    message = one(base(forwarded_from="Асель: Масанчи"))
+    assert message.forwarded_from == "user:Асель%3A Масанчи"
+    stored = Pseudonymise(Pseudonymiser(b"k" * 32))(Enriched(message)).message
+    assert "Масанчи" not in str(stored.forwarded_from)
+
+
+def personal(message: dict[str, Any], context: dict[str, Any]) -> Message:
+    [out] = SOURCE.parse(RawRecord("result.json", 0, "messages[0]", orjson.dumps(message), context), {})
+    assert isinstance(out, Message)
+    return out
+
+
+def test_a_personal_chat_without_an_id_is_named_by_the_person_and_pseudonymised() -> None:
+    context = {"chat_name": "Асель Н.", "chat_type": "personal_chat", "chat_id": None}
+    first = personal(base(id=7), context)
+    reply = personal(base(id=8, reply_to_message_id=7), context)
+    assert first.channel == reply.channel == "user:Асель Н."
+    assert first.id == "telegram:user:Асель Н.:7"
+    assert reply.reply_to == first.id  # the reply is built on the same user: channel
+    assert "chat_name" not in first.extra
+    pseudonymise = Pseudonymise(Pseudonymiser(b"k" * 32))
+    stored_first = pseudonymise(Enriched(first)).message
+    stored_reply = pseudonymise(Enriched(reply)).message
+    assert stored_reply.reply_to == stored_first.id
+    assert stored_first.channel.startswith("user:au_")
+    assert "Асель" not in repr(stored_first) + repr(stored_reply)
+
+
+def test_a_reply_to_a_message_in_a_persons_chat_names_that_chat_as_a_person() -> None:
+    message = one(base(reply_to_message_id=31, reply_to_peer_id="user5550000002"))
+    assert message.reply_to == "telegram:user:5550000002:31"
+    channel = personal(base(id=31), {"chat_name": "Асель Н.", "chat_type": "personal_chat", "chat_id": 5550000002})
+    assert message.reply_to == channel.id
 
 
 def test_a_personal_chat_name_is_not_copied_into_extra() -> None:
@@ -446,7 +493,8 @@ def test_invalid_json_in_the_middle_is_one_split_error_after_the_good_messages()
     assert [i.locator for i in items] == ["messages[0]", "messages[1]", "messages[2]"]
     error = items[-1]
     assert isinstance(error, SplitError) and error.code == "bad_json" and error.ordinal == 2
-    assert error.data.startswith(b',\n  {\n   "id": 42\n')
+    assert error.data.startswith(b'{\n   "id": 42\n') and error.data.endswith(b"}")  # that message, exactly
+    assert error.unread_bytes == 0
 
 
 def test_a_bare_value_in_the_messages_array_is_a_record_error_not_a_silent_drop() -> None:
@@ -464,7 +512,8 @@ def test_a_bare_value_in_the_messages_array_is_a_record_error_not_a_silent_drop(
         (b"", "empty_file"),
         (b'[{"id": 1}]', "not_telegram_export"),
         (b'{"about": "x", "contacts": {"list": []}}', "no_messages"),
-        (b'{"name": "X", "messages": [{"id": 1, "text": "\xff\xfe"}]}', "bad_encoding"),
+        (b'{"name": "X" "messages": [{"id": 1, "text": "x"}]}', "bad_json"),
+        (b'{"name": "\xff\xfe", "messages": [{"id": 1, "text": "x"}]}', "bad_encoding"),
     ],
 )
 def test_files_that_are_not_exports_give_one_split_error(data: bytes, code: str) -> None:
@@ -502,3 +551,326 @@ def test_an_export_re_saved_with_a_byte_order_mark_is_read() -> None:
     data, _ = export_bytes(list(village_messages(2)))
     items = read(Path("result.json"), b"\xef\xbb\xbf" + data)
     assert [type(i).__name__ for i in items] == ["RawRecord", "RawRecord"]
+
+
+# -- resynchronising after a broken message -------------------------------------------------------------
+
+
+def broken_at(data: bytes, text: str, replacement: bytes = b"\xff") -> bytes:
+    """``data`` with the first byte of ``text`` replaced (by default with a byte that is never UTF-8)."""
+    at = data.index(text.encode())
+    return data[:at] + replacement + data[at + 1 :]
+
+
+def outline(items: list[RawRecord | SplitError]) -> list[tuple[str, int, str]]:
+    return [(type(i).__name__, i.ordinal, i.locator) for i in items]
+
+
+@pytest.mark.parametrize("pipe", [False, True], ids=["file", "pipe"])
+def test_one_bad_byte_in_one_message_costs_only_that_message(pipe: bool) -> None:
+    messages = list(village_messages(3000))
+    data, ends = export_bytes(messages)
+    bad = broken_at(data, "хабар 1700 ")
+    stream = io.BufferedReader(_Pipe(bad)) if pipe else io.BytesIO(bad)
+    items = list(SOURCE.records(Path("result.json"), stream, {}))
+    assert outline(items) == [("SplitError" if i == 1700 else "RawRecord", i, f"messages[{i}]") for i in range(3000)]
+    error = items[1700]
+    assert isinstance(error, SplitError) and error.code == "bad_encoding" and error.unread_bytes == 0
+    assert error.data == bad[ends[1699] + 2 : ends[1700]]  # the bad message's own bytes, after ",\n"
+    assert [r.data for r in items if isinstance(r, RawRecord)] == [
+        orjson.dumps(m) for i, m in enumerate(messages) if i != 1700
+    ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    count=st.integers(min_value=1, max_value=400),
+    picks=st.sets(st.floats(min_value=0, max_value=1, exclude_max=True), min_size=1, max_size=6),
+)
+def test_any_set_of_broken_messages_costs_only_those_messages(count: int, picks: set[float]) -> None:
+    data, _ = export_bytes(list(village_messages(count)))
+    broken = {int(p * count) for p in picks}
+    for index in broken:
+        data = broken_at(data, f"хабар {index} ")
+    items = read(Path("result.json"), data)
+    assert outline(items) == [("SplitError" if i in broken else "RawRecord", i, f"messages[{i}]") for i in range(count)]
+
+
+def test_a_hand_edit_that_breaks_the_json_of_one_message_costs_only_that_message() -> None:
+    data, ends = export_bytes(list(village_messages(50)))
+    missing_comma = data.replace(b'"id": 21,', b'"id": 21', 1)
+    lost_quote = broken_at(data, '"хабар 30', b" ")  # the quotes after it no longer pair up
+    for bad, index in ((missing_comma, 20), (lost_quote, 30)):
+        items = read(Path("result.json"), bad)
+        assert outline(items) == [("SplitError" if i == index else "RawRecord", i, f"messages[{i}]") for i in range(50)]
+        error = items[index]
+        assert isinstance(error, SplitError) and error.code == "bad_json"
+        assert error.data == bad[ends[index - 1] + 2 : ends[index] + len(bad) - len(data)]
+
+
+def test_broken_messages_in_several_chats_of_a_full_account_export() -> None:
+    data = (DATA / "full_account.json").read_bytes()
+    bad = broken_at(broken_at(data, "Да, в акимате"), "Спасибо, что")
+    good = read(DATA / "full_account.json")
+    broken = [g.locator for g in good if "Да, в акимате".encode() in g.data or "Спасибо, что".encode() in g.data]
+    assert broken == ["chats.list[0].messages[1]", "chats.list[1].messages[2]"]
+    items = read(Path("result.json"), bad)
+    assert outline(items) == [
+        ("SplitError" if locator in broken else "RawRecord", ordinal, locator) for _, ordinal, locator in outline(good)
+    ]
+    assert [i.code for i in items if isinstance(i, SplitError)] == ["bad_encoding", "bad_encoding"]
+    assert all(i.data == g.data for i, g in zip(items, good, strict=True) if isinstance(i, RawRecord))
+
+
+def test_a_number_beyond_64_bits_does_not_break_the_file_and_is_dropped_from_the_message() -> None:
+    messages = list(village_messages(3))
+    messages[1] = {**messages[1], "photo": "photos/p.jpg", "photo_file_size": "BIG"}
+    data, _ = export_bytes(messages)
+    data = data.replace(b'"BIG"', str(10**30).encode())
+    items = read(Path("result.json"), data)
+    assert outline(items) == [("RawRecord", i, f"messages[{i}]") for i in range(3)]
+    [message] = SOURCE.parse(items[1], {})  # type: ignore[arg-type]
+    assert isinstance(message, Message)
+    assert message.attachments[0].kind == "photo" and message.attachments[0].size is None
+
+
+def test_a_file_broken_outside_the_messages_gives_up_and_counts_what_it_could_not_keep() -> None:
+    data, _ = export_bytes(list(village_messages(8000)))
+    assert len(data) > 2 * (1 << 20)
+    bad = data.replace('"name": "Масанчи",'.encode(), b'"name": "x" ', 1)
+    for stream in (io.BytesIO(bad), io.BufferedReader(_Pipe(bad))):
+        [error] = list(SOURCE.records(Path("result.json"), stream, {}))
+        assert isinstance(error, SplitError) and error.code == "bad_json"
+        assert error.data == bad[: 1 << 20]
+        assert error.unread_bytes == len(bad) - (1 << 20)
+
+
+# -- nesting --------------------------------------------------------------------------------------------
+
+
+def test_deep_nesting_is_refused_in_bounded_memory() -> None:
+    data = b'{"messages":[' + b"[" * 100_000
+    tracemalloc.start()
+    try:
+        items = read(Path("result.json"), data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [(type(i).__name__, getattr(i, "code", None)) for i in items] == [("SplitError", "too_deep")]
+    assert peak < 32 << 20
+
+
+def test_a_message_nested_too_deep_is_one_split_error_and_the_next_messages_are_read() -> None:
+    first, second = (orjson.dumps(m) for m in village_messages(2))
+    deep = b'{"id": 9, "text": ' + b"[" * 300 + b"]" * 300 + b"}"
+    data = b'{"name": "x", "type": "private_group", "id": 1, "messages": [' + first + b", " + deep + b", "
+    data += second + b"]}"
+    items = read(Path("result.json"), data)
+    assert [(type(i).__name__, getattr(i, "code", None)) for i in items] == [
+        ("RawRecord", None),
+        ("SplitError", "too_deep"),
+        ("RawRecord", None),
+    ]
+    assert items[1].data == deep and items[2].data == second
+
+
+def test_deep_nesting_outside_the_messages_is_refused() -> None:
+    data = b'{"name": "x", "other": ' + b'{"a": ' * 1000 + b"1" + b"}" * 1000 + b', "messages": []}'
+    [error] = read(Path("result.json"), data)
+    assert isinstance(error, SplitError) and error.code == "too_deep"
+
+
+# -- what error messages may say ------------------------------------------------------------------------
+
+SECRET = "Жасырын-Бауыржан"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        f'{{"name": "X", "messages": [{{"id": 1, "text": "{SECRET} \\x"}}]}}'.encode(),
+        f'{{"name": "X", "messages": [{{"id": 1 "text": "{SECRET}"}}]}}'.encode(),
+        f'{{"name": "X", "messages": [{{"id": 1, "text": "{SECRET}'.encode() + b'\xff"}]}',
+        f'{{"name": "{SECRET}" "messages": []}}'.encode(),
+        f'{{"name": "X", "messages": [{{"id": 1, "text": "{SECRET}"}}]}} {SECRET}'.encode(),
+    ],
+)
+def test_split_errors_say_where_and_why_without_quoting_the_input(data: bytes) -> None:
+    errors = [i for i in read(Path("result.json"), data) if isinstance(i, SplitError)]
+    assert errors
+    for error in errors:
+        assert SECRET not in str(error) and "byte" in str(error)
+
+
+def test_record_errors_do_not_quote_the_record() -> None:
+    for fields in (
+        {"date_unixtime": SECRET},
+        {"date_unixtime": None, "date": SECRET},
+        {"text": {"x": SECRET}},
+        {"text": [{"text": "a"}, [SECRET]]},
+    ):
+        with pytest.raises(RecordError) as caught:
+            parse(base(**fields))
+        assert SECRET not in str(caught.value)
+    raw = RawRecord("result.json", 0, "messages[0]", f'{{"text": "{SECRET}"'.encode(), CONTEXT)
+    with pytest.raises(RecordError) as caught:
+        SOURCE.parse(raw, {})
+    assert caught.value.code == "bad_json" and SECRET not in str(caught.value)
+
+
+# -- wrong types ----------------------------------------------------------------------------------------
+
+
+def test_a_messages_value_that_is_not_an_array_is_a_split_error() -> None:
+    items = read(Path("result.json"), b'{"name":"g","messages":{"a":1}}')
+    assert [(type(i).__name__, getattr(i, "code", None), i.data) for i in items] == [
+        ("SplitError", "bad_messages", b'{"a":1}')
+    ]
+    [error] = read(Path("result.json"), b'{"name":"g","messages":"none"}')
+    assert isinstance(error, SplitError) and error.code == "bad_messages"
+
+
+@pytest.mark.parametrize(
+    ("fields", "check"),
+    [
+        ({"photo": "p.jpg", "photo_file_size": "much"}, lambda m: m.attachments[0].size is None),
+        ({"photo": "p.jpg", "photo_file_size": 2**70}, lambda m: m.attachments[0].size is None),
+        ({"file": "f.pdf", "file_size": 1e300, "mime_type": ["x"]}, lambda m: m.attachments[0].mime_type is None),
+        ({"poll": {"question": "Кім?", "answers": {"a": 1}}}, lambda m: m.extra["poll"]["answers"] == []),
+        ({"poll": {"question": {"q": 1}, "answers": "abc"}}, lambda m: m.extra["poll"]["question"] == ""),
+        ({"from_id": {"id": 1}, "from": ["Ержан"]}, lambda m: m.author_raw is None and m.author_name is None),
+        ({"forwarded_from": {"name": "x"}}, lambda m: m.forwarded_from is None),
+        ({"location_information": {"latitude": 1e308, "longitude": "east"}}, lambda m: "location" not in m.extra),
+        ({"sticker_emoji": {"e": 1}}, lambda m: "sticker_emoji" not in m.extra),
+        ({"edited_unixtime": 10**30}, lambda m: m.edited_at is None),
+    ],
+)
+def test_wrong_types_in_fields_are_left_out_not_crashes(fields: dict[str, Any], check: Any) -> None:
+    message = one(base(**fields))
+    assert check(message)
+    orjson.dumps(dict(message.extra))  # storable
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"date_unixtime": str(10**30)},
+        {"date_unixtime": -62135596800},  # the year 1: no room for an offset
+        {"date_unixtime": [1]},
+        {"date_unixtime": None, "date": "0001-01-01T00:00:00"},
+        {"date_unixtime": None, "date": 10**30},
+        {"date_unixtime": None, "date": {"d": 1}},
+    ],
+)
+def test_impossible_times_are_bad_timestamps(fields: dict[str, Any]) -> None:
+    with pytest.raises(RecordError) as caught:
+        parse({k: v for k, v in base(**fields).items() if v is not None}, {"timezone": "Asia/Almaty"})
+    assert caught.value.code == "bad_timestamp"
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+MESSAGE_FIELDS = [
+    "id",
+    "type",
+    "date",
+    "date_unixtime",
+    "edited",
+    "edited_unixtime",
+    "from",
+    "from_id",
+    "text",
+    "text_entities",
+    "reply_to_message_id",
+    "reply_to_peer_id",
+    "forwarded_from",
+    "forwarded_from_id",
+    "photo",
+    "photo_file_size",
+    "file",
+    "file_name",
+    "file_size",
+    "media_type",
+    "mime_type",
+    "sticker_emoji",
+    "contact_information",
+    "contact_vcard",
+    "poll",
+    "location_information",
+    "place_name",
+    "address",
+]
+CONTEXT_FIELDS = ["chat_name", "chat_type", "chat_id"]
+
+
+def storable(message: Message) -> None:
+    """What the store and the pseudonymise stage will do with a message must work."""
+    orjson.dumps(dict(message.extra))
+    for attachment in message.attachments:
+        assert attachment.size is None or -(2**63) <= attachment.size < 2**63
+    assert message.local_sent_at.tzinfo is not None
+    Pseudonymise(Pseudonymiser(b"k" * 32))(Enriched(message))
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    fields=st.dictionaries(st.sampled_from(MESSAGE_FIELDS), json_values, max_size=8),
+    context=st.dictionaries(st.sampled_from(CONTEXT_FIELDS), json_values),
+)
+def test_any_json_in_any_field_parses_or_is_a_record_error(fields: dict[str, Any], context: dict[str, Any]) -> None:
+    data = json.dumps({**base(), **fields}).encode()
+    raw = RawRecord("result.json", 0, "messages[0]", data, {**CONTEXT, **context})
+    try:
+        out = SOURCE.parse(raw, {"timezone": "Asia/Almaty"})
+    except RecordError:
+        return
+    for item in out:
+        assert isinstance(item, Message | Skipped)
+        if isinstance(item, Message):
+            storable(item)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    header=st.dictionaries(st.sampled_from(["name", "type", "id"]), json_values),
+    messages=json_values | st.lists(st.dictionaries(st.sampled_from(MESSAGE_FIELDS), json_values), max_size=4),
+)
+def test_any_json_in_an_export_splits_without_raising(header: dict[str, Any], messages: Any) -> None:
+    data = json.dumps({**header, "messages": messages}).encode()
+    items = read(Path("result.json"), data)
+    assert [i.ordinal for i in items] == list(range(len(items)))
+    for item in items:
+        assert isinstance(item, RawRecord | SplitError)
+        if isinstance(item, RawRecord):
+            orjson.dumps(dict(item.context))
+            with contextlib.suppress(RecordError):
+                SOURCE.parse(item, {})
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    count=st.integers(min_value=1, max_value=12),
+    edits=st.lists(st.tuples(st.floats(min_value=0, max_value=1), st.binary(max_size=3)), min_size=1, max_size=4),
+)
+def test_any_damage_to_the_bytes_of_an_export_splits_without_raising(
+    count: int, edits: list[tuple[float, bytes]]
+) -> None:
+    data, _ = export_bytes(list(village_messages(count)))
+    damaged = bytearray(data)
+    for where, replacement in edits:
+        at = int(where * (len(damaged) - 1))
+        damaged[at : at + len(replacement) or at + 1] = replacement
+    items = read(Path("result.json"), bytes(damaged))
+    assert [i.ordinal for i in items] == list(range(len(items)))
+    for item in items:
+        assert isinstance(item, RawRecord | SplitError)
+        if isinstance(item, RawRecord):
+            with contextlib.suppress(RecordError):
+                SOURCE.parse(item, {})

@@ -12,12 +12,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flashpoint.config import Config
 from flashpoint.errors import ConfigError, RecordError
-from flashpoint.model import Attachment, Message, RawRecord, Skipped
+from flashpoint.model import Attachment, Enriched, Message, RawRecord, Skipped
+from flashpoint.runners.embedded import EmbeddedRunner
 from flashpoint.sources.base import SplitError
 from flashpoint.sources.csv import CsvSource
 from flashpoint.sources.jsonl import JsonlSource
 from flashpoint.sources.whatsapp import LOOKAHEAD_BYTES, MAX_LINE_PIECE, WhatsAppSource
+from flashpoint.stages.privacy import Pseudonymise, Pseudonymiser
+from flashpoint.store import SqliteStore
 from tests.golden import samples
 
 SOURCE = WhatsAppSource()
@@ -552,3 +556,207 @@ def test_gender_neutral_russian_system_lines_are_system(line: str) -> None:
     android = parse_line(f"15.03.25, 19:02 - {line}")
     ios = parse_line(f"[15.03.25, 19:02:11] Масанчи жамағат: \u200e{line}")
     assert android == [Skipped("system")] and ios == [Skipped("system")]
+
+
+@pytest.mark.parametrize(
+    ("sender", "body"),
+    [
+        ("Removed Ivanov", "they are coming from Sortobe, close the gate"),
+        ("Бауыржан Left", "біз Масанчиден кеттік"),
+        ("Added Sultan", "ok"),
+        ("Вышла Замуж", "поздравляю всех"),
+        ("Kordai market", "Bolat added +7 700 000 0012"),  # a quote of a notice in a message
+    ],
+)
+def test_a_sender_whose_name_reads_like_a_notice_still_has_messages(sender: str, body: str) -> None:
+    message = only_message(f"12/02/2020, 08:31 - {sender}: {body}")
+    assert (message.author_raw, message.text) == (sender, body)
+
+
+@pytest.mark.parametrize(
+    "rest",
+    [
+        'Bolat created group "Kordai: market"',
+        "Ахмед создал(-а) группу «Масанчи: жамағат»",
+        'Bolat changed the group name from "Kordai" to "Kordai: news"',
+        "Ахмед изменил(-а) тему на «Масанчи: новости»",
+        'Серік "Бұлар Батыр: жаңалықтар" тобын құрды',
+    ],
+)
+def test_notices_quoting_a_name_with_a_colon_are_system(rest: str) -> None:
+    assert parse_line(f"12/02/2020, 08:31 - {rest}") == [Skipped("system")]
+
+
+# --- repeats -------------------------------------------------------------------------------------
+
+
+def messages_of(data: bytes, path: Path = CHAT) -> list[Message]:
+    found: list[Message] = []
+    for item in split(data, path=path):
+        if isinstance(item, RawRecord):
+            found.extend(m for m in SOURCE.parse(item, {}) if isinstance(m, Message))
+    return found
+
+
+def test_the_same_message_sent_three_times_in_a_minute_is_three_messages() -> None:
+    data = (
+        b"12/02/2020, 09:00 - Bolat: +\n"
+        b"12/02/2020, 09:00 - Zarina: +\n"
+        b"12/02/2020, 09:00 - Bolat: +\n"
+        b"12/02/2020, 09:00 - Bolat: +\n"
+        b"12/02/2020, 09:01 - Bolat: +\n"
+    )
+    found = messages_of(data)
+    assert len({m.id for m in found}) == 5
+    assert [m.extra.get("occurrence") for m in found] == [None, None, 1, 2, None]
+    # the first one keeps the id it has alone: ids of messages that are not repeated do not change
+    alone = messages_of(b"12/02/2020, 09:00 - Bolat: +\n")
+    assert found[0].id == alone[0].id and "occurrence" not in found[0].extra
+
+
+def test_photos_sent_in_a_burst_are_each_kept() -> None:
+    data = (
+        "[12/02/2020, 09:00:05] Asel: \u200e<attached: 00000012-PHOTO-2020-02-12-09-00-05.jpg>\n"
+        "[12/02/2020, 09:00:05] Asel: \u200e<attached: 00000013-PHOTO-2020-02-12-09-00-05.jpg>\n"
+        "12/02/2020, 09:01 - Bolat: IMG-20200212-WA0001.jpg (file attached)\n"
+        "12/02/2020, 09:01 - Bolat: IMG-20200212-WA0002.jpg (file attached)\n"
+        "12/02/2020, 09:01 - Bolat: <Media omitted>\n"
+    ).encode()
+    found = messages_of(data)
+    assert len({m.id for m in found}) == 5
+    assert [m.extra.get("occurrence") for m in found] == [None, 1, None, 1, 2]
+
+
+def test_an_edited_repeat_counts_as_a_repeat() -> None:
+    found = messages_of(b"12/02/2020, 09:00 - Bolat: ok\n12/02/2020, 09:00 - Bolat: ok <This message was edited>\n")
+    assert len({m.id for m in found}) == 2
+
+
+def test_repeats_survive_the_runner(tmp_path: Path) -> None:
+    chat = tmp_path / "WhatsApp Chat with Masanchi jamaat.txt"
+    chat.write_bytes(b"12/02/2020, 09:00 - Bolat: +\n" * 3 + b"12/02/2020, 09:00 - Zarina: \xd0\xb4\xd0\xb0\n")
+    config = Config.from_mapping({"store": {"path": str(tmp_path / "s.db")}, "privacy": {"pseudonym_key": "k" * 40}})
+    store = SqliteStore(config.store.path)
+    try:
+        stats = EmbeddedRunner(store, config).ingest([chat], fmt="whatsapp")
+    finally:
+        store.close()
+    assert stats.messages_added == 4
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 2), st.sampled_from(["Bolat", "Zarina", "+7 700 000 0012"]), st.sampled_from("+?!")),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_every_message_of_a_chat_gets_its_own_id(lines: list[tuple[int, str, str]]) -> None:
+    lines.sort(key=lambda line: line[0])  # stamps in time order, as WhatsApp writes them
+    data = "".join(f"12/02/2020, 09:0{minute} - {sender}: {text}\n" for minute, sender, text in lines).encode()
+    found = messages_of(data)
+    assert len(found) == len(lines)
+    assert len({m.id for m in found}) == len(lines)
+
+
+# --- one-to-one chats ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "WhatsApp Chat with +7 701 123 4567.txt",
+        "Чат WhatsApp с +7 (701) 123-45-67.txt",
+        "WhatsApp Chat - +7 701 123 4567/_chat.txt",
+    ],
+)
+def test_a_chat_named_by_a_phone_number_is_a_person_channel_and_pseudonymised(path: str) -> None:
+    [message] = messages_of("12/02/2020, 09:00 - Bolat: сәлем\n".encode(), path=Path(path))
+    assert message.channel == "user:77011234567"
+    stored = Pseudonymise(Pseudonymiser(b"k" * 32))(Enriched(message)).message
+    assert stored.channel.startswith("user:au_") and stored.id.startswith(f"whatsapp:{stored.channel}:h")
+    assert "701" not in stored.channel + stored.id
+
+
+def test_a_chat_named_by_a_short_number_or_a_name_is_kept() -> None:
+    [message] = messages_of(b"12/02/2020, 09:00 - Bolat: hi\n", path=Path("WhatsApp Chat with 112.txt"))
+    assert message.channel == "112"
+
+
+# --- robustness ----------------------------------------------------------------------------------
+
+
+def test_a_stamp_too_far_in_the_past_is_a_bad_timestamp() -> None:
+    assert read(b"01/01/0001, 00:00 - Bolat: hi\n", {"timezone": "Asia/Almaty"}) == ["bad_timestamp"]
+    assert read(b"31/12/9999, 23:59 - Bolat: hi\n", {"timezone": "America/New_York"}) == ["bad_timestamp"]
+
+
+line_parts = st.one_of(
+    st.sampled_from(
+        [
+            "12/02/2020, 09:00 - ",
+            "2/13/20, 10:15\u202fPM - ",
+            "[07.02.20, 22:15:03] ",
+            "\u200e[2/9/20, 8:01:12\u202fAM] ",
+            "01/01/0001, 00:00 - ",
+            "01/01/0001, 00:00 - Bolat: x",
+            "31/12/9999, 23:59 - Bolat: x",
+            "99/99/99, 99:99 - ",
+            "2020-02-07 22:15 - ",
+            "Bolat: ",
+            "\u202a+7 700 000 0041\u202c: ",
+            "Removed Ivanov: ",
+            "Масанчи: \u200e",
+            "<Media omitted>",
+            "\u200eimage omitted",
+            "IMG-1.jpg (file attached)",
+            "<attached: 00000012-PHOTO.jpg>",
+            "<This message was edited>",
+            "This message was deleted",
+            "added",
+            "left",
+            "вышел(-ла)",
+            " • ",
+            "\r",
+            ":",
+        ]
+    ),
+    st.text(max_size=12),
+)
+chat_lines = st.lists(st.lists(line_parts, max_size=5).map("".join), max_size=12).map("\n".join)
+
+
+def check_outcomes(data: bytes, options: Mapping[str, Any]) -> None:
+    """Everything records() and parse() give is a record, a split error, a message or a skip; the
+    only exceptions are record errors."""
+    items = list(SOURCE.records(CHAT, io.BytesIO(data), options))
+    assert [i.ordinal for i in items] == list(range(len(items)))
+    for item in items:
+        assert isinstance(item, RawRecord | SplitError)
+        if isinstance(item, SplitError):
+            continue
+        try:
+            outcomes = SOURCE.parse(item, options)
+        except RecordError:
+            continue
+        for outcome in outcomes:
+            assert isinstance(outcome, Message | Skipped)
+            if isinstance(outcome, Message):
+                assert outcome.local_sent_at.tzinfo is not None
+
+
+fuzz_options = st.sampled_from([{}, {"timezone": "Asia/Almaty"}, {"timezone": "America/Adak"}, {"date_order": "mdy"}])
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=chat_lines, options=fuzz_options)
+def test_any_lines_give_only_records_messages_skips_and_record_errors(text: str, options: dict[str, Any]) -> None:
+    check_outcomes(text.encode("utf-8", "surrogatepass"), options)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.binary(max_size=400), options=fuzz_options)
+def test_any_bytes_give_only_records_messages_skips_and_record_errors(data: bytes, options: dict[str, Any]) -> None:
+    check_outcomes(b"12/02/2020, 09:00 - Bolat: " + data, options)
+    check_outcomes(data, options)

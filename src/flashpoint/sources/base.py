@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -163,17 +164,20 @@ def person(value: Any) -> str | None:
     return text or None
 
 
-def as_int(value: Any) -> int | None:
-    """An integer from a JSON number or a string of digits; None for anything else (booleans, and
-    numbers outside SQLite's 64-bit range, which would fail at storage).
+_ASCII_INTEGER = re.compile(r"\s*-?[0-9]{1,19}\s*")
 
-    >>> as_int("-42"), as_int(3.0), as_int(True), as_int("3.5"), as_int(2**70)
-    (-42, 3, None, None, None)
+
+def as_int(value: Any) -> int | None:
+    """An integer from a JSON number or a string of ASCII digits; None for anything else (booleans,
+    and numbers outside SQLite's 64-bit range, which would fail at storage).
+
+    >>> as_int("-42"), as_int(3.0), as_int(True), as_int("3.5"), as_int(2**70), as_int("¹")
+    (-42, 3, None, None, None, None)
     """
     if isinstance(value, bool):
         return None
     if (isinstance(value, float) and value.is_integer() and abs(value) < 2**63) or (
-        isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value.strip()) <= 20
+        isinstance(value, str) and _ASCII_INTEGER.fullmatch(value)
     ):
         value = int(value)
     if isinstance(value, int) and -(2**63) <= value < 2**63:

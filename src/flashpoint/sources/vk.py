@@ -4,18 +4,29 @@ VK is where much of the local talk in Korday district happens in public, and rep
 rumour travels from one community wall to the next; so a repost is kept as a forward of the
 original, and the original is kept too (once, by its own id, however many walls repost it).
 
-Accepted shapes, all streamed with ijson so that memory stays flat for a 1 GB file:
+Accepted shapes, all streamed so that memory stays flat for a 1 GB file:
 
 - one response, ``{"response": {"count": N, "items": [...], "profiles": [...], "groups": [...]}}``
   (``extended=1`` or not), or the bare body ``{"count": N, "items": [...]}``;
-- a JSON array of responses (or of bodies, or of posts); each element is read whole, which is safe
-  because one ``wall.get`` page holds at most 100 posts;
-- JSON Lines where each line is a response or a single post.
+- a JSON array of responses (or of bodies, or of posts), each page streamed too;
+- several such JSON documents one after another, and JSON Lines where each line is a response or
+  a single post. A UTF-8 byte order mark is read past.
 
-Each post is one raw record. Posts inside a JSON response are re-serialised with orjson (sorted
-keys); a post that is a whole JSON line keeps its exact bytes. The names of the communities and
-people a post refers to (from ``groups``/``profiles``) travel in the record's context, so that a
-quarantined post parses again on its own.
+Each post is one raw record holding the post's exact bytes in the file. The splitter reads the
+file as UTF-8 with undecodable bytes kept (``surrogateescape``), so a bad byte inside one post costs
+that post alone: its bytes go to quarantine (``bad_encoding``) and the posts after it are read. A
+post whose JSON is broken becomes a split error and reading goes on at the next post; where no next
+post can be found the split error counts the bytes left unread. Nesting deeper than 256 levels is a
+``too_deep`` split error. A post whose text holds a lone UTF-16 surrogate (an unpaired ``\\ud83d``
+escape: half an emoji cut off by a scraper) is quarantined as ``bad_text`` with its bytes unchanged:
+the store cannot hold such text, and replacing the character would alter the evidence.
+
+People are referred to as the privacy stage expects: a post on a person's wall (``owner_id`` > 0)
+is in channel ``user:<owner_id>`` with the post number as its native id and no URL (the wall address
+names the person), and replies and reposts point at the message id the target is stored under
+(``vk:user:<owner_id>:<post>``, ``vk:vk:-<community>:-<community>_<post>``). Community names (from
+``groups``) go to ``extra``; people's names (from ``profiles``) travel in the record's context only
+for the post's authors and end up only in ``author_name``, which is dropped unless kept on purpose.
 
 Example:
     >>> from pathlib import Path
@@ -26,24 +37,32 @@ Example:
 
 from __future__ import annotations
 
+import codecs
+import io
+import json
 import mimetypes
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
-import ijson
 import orjson
 
 from flashpoint.errors import RecordError
 from flashpoint.model import Attachment, Message, RawRecord, Skipped, SourceKind
 from flashpoint.sources.base import Options, Parsed, SplitError, as_int, parse_timestamp, person
 
+BOM = b"\xef\xbb\xbf"
 MAX_SPLIT_BYTES = 1 << 20  # bytes a SplitError carries to quarantine
 MAX_FIRST_LINE = 8 << 20  # a longer first line is read as one JSON document, not as JSON Lines
 MAX_DIRECTORY = 200_000  # profiles and groups kept from a pre-pass over one big response
-POST_KEYS = frozenset({"id", "owner_id", "from_id", "date", "text", "post_type", "copy_history"})
+MAX_VALUE_CHARS = 4 << 20  # one post (or name entry) longer than this is refused: a page is far smaller
+MAX_DEPTH = 256
+CHUNK = 1 << 16  # characters decoded at a time
+NAME_KEYS = (b'"groups"', b'"profiles"')
+BODY_KEYS = frozenset({"count", "items", "next_from", "profiles", "groups"})
 ATTACHMENT_KINDS = {
     "photo": "photo",
     "posted_photo": "photo",
@@ -59,6 +78,16 @@ ATTACHMENT_KINDS = {
 }
 COUNTERS = ("comments", "likes", "reposts", "views")
 
+_NONBLANK = re.compile(r"[^ \t\n\r]")
+# A whole string, or a lone quote (a string the window cuts), or a bracket (and a comma).
+_STRUCT = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|"|[\[\]{}]', re.S)
+_STRUCT_COMMA = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|"|[\[\]{},]', re.S)
+_STRING_INSIDE = re.compile(r'[^"\\]*(?:\\.[^"\\]*)*', re.S)
+_NUMBER_TAIL = re.compile(r"[0-9.eE+\-]*")
+_NEXT_OBJECT = re.compile(r"\}[ \t\n\r]*,[ \t\n\r]*\{")
+_BODY_LINE = re.compile(rb'[ \t]*\{[ \t]*"(?:response|count|items|next_from|profiles|groups)"')
+_DECODER = json.JSONDecoder(strict=False)
+
 
 @dataclass
 class Directory:
@@ -68,38 +97,23 @@ class Directory:
     profiles: dict[int, str] = field(default_factory=dict)
 
     def add_group(self, group: Any) -> None:
-        if isinstance(group, Mapping) and as_int(group.get("id")) is not None and len(self.groups) < MAX_DIRECTORY:
-            names = {k: str(group[k]) for k in ("screen_name", "name") if isinstance(group.get(k), str) and group[k]}
-            self.groups[abs(int(group["id"]))] = names
+        group_id = _int(group.get("id")) if isinstance(group, Mapping) else None
+        if group_id is not None and group_id != 0 and len(self.groups) < MAX_DIRECTORY:
+            names = {k: v for k in ("screen_name", "name") if (v := _clean_name(group.get(k)))}
+            self.groups[abs(group_id)] = names
 
     def add_profile(self, profile: Any) -> None:
-        if (
-            isinstance(profile, Mapping)
-            and as_int(profile.get("id")) is not None
-            and len(self.profiles) < MAX_DIRECTORY
-        ):
-            name = " ".join(str(profile[k]) for k in ("first_name", "last_name") if profile.get(k))
+        profile_id = _int(profile.get("id")) if isinstance(profile, Mapping) else None
+        if profile_id is not None and profile_id > 0 and len(self.profiles) < MAX_DIRECTORY:
+            name = " ".join(n for k in ("first_name", "last_name") if (n := _clean_name(profile.get(k))))
             if name:
-                self.profiles[int(profile["id"])] = name
-
-    @staticmethod
-    def of_response(body: Mapping[str, Any]) -> Directory:
-        directory = Directory()
-        for group in body.get("groups") or ():
-            directory.add_group(group)
-        for profile in body.get("profiles") or ():
-            directory.add_profile(profile)
-        return directory
+                self.profiles[profile_id] = name
 
     def context_for(self, post: Mapping[str, Any]) -> dict[str, Any]:
-        """The small part of the directory one post needs: its owners, authors and signers."""
-        groups: dict[str, dict[str, str]] = {}
-        profiles: dict[str, str] = {}
-        for ref in _referenced_ids(post):
-            if ref < 0 and -ref in self.groups:
-                groups[str(-ref)] = self.groups[-ref]
-            elif ref > 0 and ref in self.profiles:
-                profiles[str(ref)] = self.profiles[ref]
+        """The small part of the directory one post needs: its communities, and its authors' names."""
+        communities, authors = _referenced_ids(post)
+        groups = {str(i): self.groups[i] for i in sorted(communities) if i in self.groups}
+        profiles = {str(i): self.profiles[i] for i in sorted(authors) if i in self.profiles}
         context: dict[str, Any] = {}
         if groups:
             context["groups"] = groups
@@ -114,6 +128,7 @@ class VkSource:
     option_names: ClassVar[frozenset[str]] = frozenset()
 
     def sniff(self, path: Path, head: bytes) -> float:
+        head = head.removeprefix(BOM)
         start = head.lstrip()[:1]
         if start not in (b"{", b"["):
             return 0.0
@@ -125,45 +140,37 @@ class VkSource:
         return 0.8
 
     def records(self, path: Path, stream: BinaryIO, options: Options) -> Iterator[RawRecord | SplitError]:
-        if _is_json_lines(stream):
-            yield from _line_records(str(path), stream)
+        start = _bom_length(stream)
+        if _is_json_lines(stream, start):
+            yield from _line_records(str(path), stream, start)
         else:
-            yield from _document_records(str(path), stream)
+            yield from _document_records(str(path), stream, start)
 
     def parse(self, raw: RawRecord, options: Options) -> Parsed:
         where = {"source_file": raw.source_file, "locator": raw.locator}
         post = _load_object(raw.data, where)
         if "error" in post and "id" not in post:
             error = post["error"] if isinstance(post["error"], Mapping) else {}
-            raise RecordError(
-                "vk_error", f"the VK API returned error {error.get('error_code')}: {error.get('error_msg')}", **where
-            )
+            code, text = str(error.get("error_code"))[:20], str(error.get("error_msg"))[:200]
+            raise RecordError("vk_error", f"the VK API returned error {code}: {text}", **where)
         return _post_messages(post, raw, where)
 
 
-# -- splitting ---------------------------------------------------------------------------------------
+# -- splitting: where the file is -------------------------------------------------------------------------
 
 
-class _TrackingReader:
-    """Counts the bytes ijson has read, so that a split error can carry the part it could not split."""
-
-    def __init__(self, stream: BinaryIO) -> None:
-        self.stream = stream
-        self.position = 0
-        self.last_chunk_start = 0
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self.stream.read(size)
-        if chunk:
-            self.last_chunk_start = self.position
-            self.position += len(chunk)
-        return chunk
+def _bom_length(stream: BinaryIO) -> int:
+    stream.seek(0)
+    length = len(BOM) if stream.read(len(BOM)) == BOM else 0
+    stream.seek(0)
+    return length
 
 
-def _is_json_lines(stream: BinaryIO) -> bool:
+def _is_json_lines(stream: BinaryIO, start: int) -> bool:
     """JSON Lines when the first non-blank line is one {...} object and another object follows.
 
     Only the edges of the lines are kept, so a 1 GB single-line document costs no memory here."""
+    stream.seek(start)
     try:
         first = _next_line_edges(stream)
         if first != (b"{", b"}"):
@@ -171,7 +178,7 @@ def _is_json_lines(stream: BinaryIO) -> bool:
         second = _next_line_edges(stream)
         return second is not None and second[0] == b"{"
     finally:
-        stream.seek(0)
+        stream.seek(start)
 
 
 def _next_line_edges(stream: BinaryIO) -> tuple[bytes, bytes] | None:
@@ -192,181 +199,597 @@ def _next_line_edges(stream: BinaryIO) -> tuple[bytes, bytes] | None:
     return None
 
 
-def _line_records(source_file: str, stream: BinaryIO) -> Iterator[RawRecord]:
-    ordinal = 0
+def _line_records(source_file: str, stream: BinaryIO, start: int) -> Iterator[RawRecord | SplitError]:
+    """A line holding a post is one record, its exact bytes; a line holding a response is walked."""
+    ordinal, offset = 0, start
+    stream.seek(start)
     for number, line in enumerate(stream, start=1):
         data = line.rstrip(b"\r\n")
-        if not data.strip():
-            continue
-        try:
-            value = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            value = None
-        body = _response_body(value)
-        if body is None:  # a single post, or a bad line that parse() will reject with its reason
+        if data.strip() and _BODY_LINE.match(data):
+            directory = _directory(source_file, io.BytesIO(data), 0)
+            reader = _Reader(source_file, io.BytesIO(data), 0, directory, ordinal, f"line {number}: ", offset)
+            yield from reader.run()
+            ordinal = reader.ordinal
+        elif data.strip():  # a single post, or a bad line that parse() will reject with its reason
             yield RawRecord(source_file, ordinal, f"line {number}", data)
             ordinal += 1
-            continue
-        prefix = f"line {number}: " + ("response.items" if "response" in value else "items")
-        for post in _records_of_body(source_file, body, prefix, ordinal):
-            yield post
-            ordinal += 1
+        offset += len(line)
 
 
-def _document_records(source_file: str, stream: BinaryIO) -> Iterator[RawRecord | SplitError]:
-    shape = _peek_shape(stream)
-    stream.seek(0)
-    if shape in ("response", "body"):
-        yield from _streamed_items(source_file, stream, "response." if shape == "response" else "")
-    elif shape in ("post", "error"):
-        yield from _whole_items(source_file, stream, "", single=True)
-    elif shape == "array":
-        yield from _whole_items(source_file, stream, "item", single=False)
-    else:
-        data = stream.read(MAX_SPLIT_BYTES)
-        yield SplitError(
-            "not_vk",
-            "the file is not a VK wall.get response, an array of them, or VK posts",
-            source_file=source_file,
-            locator="file",
-            ordinal=0,
-            data=data,
-        )
+def _document_records(source_file: str, stream: BinaryIO, start: int) -> Iterator[RawRecord | SplitError]:
+    directory = _directory(source_file, stream, start)
+    yield from _Reader(source_file, stream, start, directory).run()
 
 
-def _peek_shape(stream: BinaryIO) -> str:
-    """What the document holds, from its first events: response, body, post, error, array or unknown."""
-    try:
-        for seen, (prefix, event, value) in enumerate(ijson.parse(stream)):
-            if seen == 0 and event == "start_array":
-                return "array"
-            if prefix == "" and event == "map_key":
-                if value == "response":
-                    return "response"
-                if value == "items":
-                    return "body"
-                if value == "error":
-                    return "error"
-                if value in POST_KEYS:
-                    return "post"
-            if seen > 100_000:
-                break
-    except ijson.JSONError:
-        return "unknown"
-    return "unknown"
-
-
-def _streamed_items(source_file: str, stream: BinaryIO, root: str) -> Iterator[RawRecord | SplitError]:
-    """Posts of one (possibly huge) response, one at a time; names come from a pre-pass."""
-    directory = _directory_prepass(stream, root)
-    reader = _TrackingReader(stream)
-    ordinal, safe = 0, 0
-    locator = f"{root}items"
-    try:
-        for post in ijson.items(reader, f"{root}items.item", use_float=True):
-            context = directory.context_for(post) if isinstance(post, Mapping) else {}
-            yield RawRecord(source_file, ordinal, f"{locator}[{ordinal}]", _canonical(post), context)
-            ordinal += 1
-            safe = reader.last_chunk_start
-    except ijson.JSONError as exc:
-        yield _split_error(source_file, stream, exc, locator=f"{locator}[{ordinal}]", ordinal=ordinal, safe=safe)
-
-
-def _whole_items(source_file: str, stream: BinaryIO, prefix: str, *, single: bool) -> Iterator[RawRecord | SplitError]:
-    """Top-level values read whole: the elements of an array, or one post or error object."""
-    reader = _TrackingReader(stream)
-    ordinal, index, safe = 0, 0, 0
-    try:
-        for value in ijson.items(reader, prefix, use_float=True):
-            where = "document" if single else f"[{index}]"
-            body = _response_body(value)
-            if body is None:
-                yield RawRecord(source_file, ordinal, where, _canonical(value))
-                ordinal += 1
-            else:
-                inner = "response.items" if "response" in value else "items"
-                for record in _records_of_body(source_file, body, f"{where}.{inner}", ordinal):
-                    yield record
-                    ordinal += 1
-            index += 1
-            safe = reader.last_chunk_start
-    except ijson.JSONError as exc:
-        where = "document" if single else f"[{index}]"
-        yield _split_error(source_file, stream, exc, locator=where, ordinal=ordinal, safe=safe)
-
-
-def _records_of_body(source_file: str, body: Mapping[str, Any], prefix: str, first: int) -> Iterator[RawRecord]:
-    directory = Directory.of_response(body)
-    for index, post in enumerate(body.get("items") or ()):
-        context = directory.context_for(post) if isinstance(post, Mapping) else {}
-        yield RawRecord(source_file, first + index, f"{prefix}[{index}]", _canonical(post), context)
-
-
-def _directory_prepass(stream: BinaryIO, root: str) -> Directory:
-    """Collect ``groups`` and ``profiles``, which VK writes after the items, in quick C-level passes."""
+def _directory(source_file: str, stream: BinaryIO, start: int) -> Directory:
+    """Collect ``groups`` and ``profiles``, which VK writes after the items, in a pre-pass; skipped
+    after one quick byte scan when the file has neither."""
     directory = Directory()
-    present = _contains(stream, (b'"groups"', b'"profiles"'))
-    for key, add in (("groups", directory.add_group), ("profiles", directory.add_profile)):
-        if f'"{key}"'.encode() not in present:
-            continue
-        stream.seek(0)
-        try:
-            for item in ijson.items(stream, f"{root}{key}.item", use_float=True):
-                add(item)
-        except ijson.JSONError:
-            pass  # a broken tail: the main pass reports it
-    stream.seek(0)
+    if _contains(stream, start, NAME_KEYS):
+        for _ in _Reader(source_file, stream, start, directory, names_only=True).run():
+            pass
+    stream.seek(start)
     return directory
 
 
-def _contains(stream: BinaryIO, needles: tuple[bytes, ...]) -> set[bytes]:
-    found: set[bytes] = set()
+def _contains(stream: BinaryIO, start: int, needles: tuple[bytes, ...]) -> bool:
     overlap = max(len(n) for n in needles)
     tail = b""
-    stream.seek(0)
-    while len(found) < len(needles):
-        chunk = stream.read(1 << 18)
-        if not chunk:
-            break
-        window = tail + chunk
-        found.update(n for n in needles if n in window)
-        tail = window[-overlap:]
-    stream.seek(0)
-    return found
+    stream.seek(start)
+    try:
+        while chunk := stream.read(1 << 18):
+            window = tail + chunk
+            if any(n in window for n in needles):
+                return True
+            tail = window[-overlap:]
+        return False
+    finally:
+        stream.seek(start)
 
 
-def _split_error(
-    source_file: str, stream: BinaryIO, exc: Exception, *, locator: str, ordinal: int, safe: int
-) -> SplitError:
-    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    truncated = "premature eof" in message.lower() or "incomplete" in message.lower()
-    stream.seek(safe)
-    data = stream.read(MAX_SPLIT_BYTES)
-    reason = "the file ends inside a post (truncated JSON)" if truncated else f"invalid JSON: {message}"
-    return SplitError(
-        "truncated_json" if truncated else "bad_json",
-        f"{reason}; the posts before it were read",
-        source_file=source_file,
-        locator=locator,
-        ordinal=ordinal,
-        data=data,
-    )
+class _FaultError(Exception):
+    """The JSON cannot be read on: ``kind`` says why; ``at`` and ``start`` are the byte offsets of
+    the fault and of the value it lies in."""
+
+    def __init__(self, kind: str, at: int, start: int, rel: int = 0) -> None:
+        super().__init__(kind)
+        self.kind = kind  # truncated, bad, too_deep, too_large, not_vk
+        self.at = at
+        self.start = start
+        self.rel = rel  # the fault, in characters after the window's position when it was found
 
 
-def _response_body(value: Any) -> Mapping[str, Any] | None:
-    """The body holding ``items`` when the value is a wall.get response (wrapped or bare)."""
-    if not isinstance(value, Mapping):
+class _Window:
+    """The file decoded as UTF-8 a window at a time. Undecodable bytes stay as lone surrogates
+    (``surrogateescape``), so every slice encodes back to its exact bytes and a bad byte inside a
+    string is no JSON error. Offsets (``rel``) count characters after ``pos``, the earliest point
+    still needed: reading on drops what lies before it."""
+
+    def __init__(self, stream: BinaryIO, start: int) -> None:
+        stream.seek(start)
+        self.stream = stream
+        self.decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+        self.buf = ""
+        self.pos = 0
+        self.base = start  # byte offset of buf[0] in the stream
+        self.eof = False
+
+    def more(self) -> bool:
+        """Read on (at least as much again as is held, so a big value costs linear time)."""
+        if self.eof:
+            return False
+        if self.pos:
+            self.base += _byte_len(self.buf[: self.pos])
+            self.buf = self.buf[self.pos :]
+            self.pos = 0
+        chunk = self.stream.read(max(CHUNK, len(self.buf)))
+        text = self.decoder.decode(chunk, final=not chunk)
+        self.eof = not chunk
+        self.buf += text
+        return bool(chunk or text)
+
+    def byte_at(self, rel: int) -> int:
+        return self.base + _byte_len(self.buf[: self.pos + rel])
+
+    def char_at(self, rel: int) -> tuple[str, int]:
+        """The first non-blank character at or after ``rel`` ("" at the end, or after an endless
+        run of blanks) and its offset."""
+        while True:
+            match = _NONBLANK.search(self.buf, self.pos + rel)
+            if match is not None:
+                return match.group(), match.start() - self.pos
+            rel = len(self.buf) - self.pos
+            if rel > MAX_VALUE_CHARS or not self.more():
+                return "", rel
+
+    def next_char(self) -> str:
+        """Move to the next non-blank character and return it ("" at the end)."""
+        while True:
+            match = _NONBLANK.search(self.buf, self.pos)
+            if match is not None:
+                self.pos = match.start()
+                return match.group()
+            self.pos = len(self.buf)
+            if not self.more():
+                return ""
+
+    def expect(self, char: str) -> None:
+        if self.next_char() != char:
+            raise self.broken("truncated" if self.eof and self.pos >= len(self.buf) else "bad", 0)
+        self.pos += 1
+
+    def broken(self, kind: str, rel: int, start_rel: int = 0) -> _FaultError:
+        return _FaultError(kind, self.byte_at(rel), self.byte_at(start_rel), rel)
+
+    def decode(self, rel: int = 0) -> tuple[Any, int]:
+        """The JSON value at ``rel`` and the offset just past it, reading on as far as it needs."""
+        while True:
+            at = self.pos + rel
+            try:
+                value, end = _DECODER.raw_decode(self.buf, at)
+            except json.JSONDecodeError as exc:
+                fault = exc.pos - self.pos
+                cut = exc.msg.startswith("Unterminated string")
+                at_end = exc.pos >= len(self.buf)
+                if not (cut or exc.pos >= len(self.buf) - 6):  # a fault well inside what is read
+                    raise self.broken("bad", fault, rel) from None
+                if len(self.buf) - at > MAX_VALUE_CHARS:
+                    raise self.broken("too_large", fault, rel) from None
+                if self.more():
+                    continue
+                raise self.broken("truncated" if cut or at_end else "bad", fault, rel) from None
+            except RecursionError:
+                raise self.broken("too_deep", rel, rel) from None
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if not (number and _NUMBER_TAIL.fullmatch(self.buf, end)) or not self.more():
+                return value, end - self.pos  # (a number that the window's edge may have cut is read again)
+
+    def skip(self) -> None:
+        """Pass over the value at ``pos`` without building it: brackets are counted outside strings,
+        so memory stays flat whatever its size or depth."""
+        char = self.next_char()
+        start = self.byte_at(0)
+        if char not in ("{", "[", '"'):
+            _, end = self.decode(0)
+            self.pos += end
+            return
+        depth, in_string = 0, char == '"'
+        if in_string:
+            self.pos += 1
+        while True:
+            if in_string:  # a string the window cut: pass over its inside as it comes
+                inside = _STRING_INSIDE.match(self.buf, self.pos)
+                end = inside.end() if inside is not None else self.pos
+                in_string = not (end < len(self.buf) and self.buf[end] == '"')
+                self.pos = end if in_string else end + 1
+                if not in_string and depth == 0:
+                    return
+            else:
+                self.pos, depth, in_string = self._count_brackets(depth)
+                if depth == 0:
+                    return
+            if (in_string or self.pos >= len(self.buf)) and not self.more():
+                raise _FaultError("truncated", self.byte_at(len(self.buf) - self.pos), start)
+
+    def _count_brackets(self, depth: int) -> tuple[int, int, bool]:
+        """(where counting stopped, the depth there, whether a string goes on past the window)."""
+        for match in _STRUCT.finditer(self.buf, self.pos):
+            token = match.group()
+            if token == '"':
+                return match.end(), depth, True
+            if token in ("{", "["):
+                depth += 1
+            elif token in ("}", "]"):
+                depth -= 1
+                if depth == 0:
+                    return match.end(), 0, False
+        return len(self.buf), depth, False
+
+    def boundary(self) -> int | None:
+        """Where the array element at ``pos`` ends (the ``,`` or ``]`` after it), by counting brackets
+        outside strings; None when the count goes wrong or runs too far."""
+        depth, rel = 0, 0
+        while True:
+            resume = len(self.buf)
+            for match in _STRUCT_COMMA.finditer(self.buf, self.pos + rel):
+                token = match.group()
+                if token == '"':
+                    resume = match.start()
+                    break
+                if token == ",":
+                    if depth == 0:
+                        return match.start() - self.pos
+                elif token in ("{", "["):
+                    depth += 1
+                elif token in ("}", "]"):
+                    depth -= 1
+                    if depth < 0:
+                        return match.start() - self.pos if token == "]" else None
+            rel = resume - self.pos
+            if len(self.buf) - self.pos > MAX_VALUE_CHARS or not self.more():
+                return None
+
+    def next_object(self, rel: int, accept: Callable[[Any], bool]) -> int | None:
+        """The first ``},{`` after ``rel`` whose object reads whole and is accepted: the offset of
+        its comma. Used when counting brackets could not find where a broken post ends."""
+        while True:
+            match = _NEXT_OBJECT.search(self.buf, self.pos + rel)
+            if match is None:
+                rel = max(rel, len(self.buf) - self.pos - 64)  # a boundary may straddle the edge
+                if len(self.buf) - self.pos > MAX_VALUE_CHARS or not self.more():
+                    return None
+                continue
+            comma = self.buf.index(",", match.start()) - self.pos
+            candidate = match.end() - 1 - self.pos
+            try:
+                value, _ = self.decode(candidate)
+            except _FaultError as broken:
+                if broken.kind == "truncated":
+                    return comma
+                value = None
+            if accept(value):
+                return comma
+            rel = candidate
+
+
+class _Reader:
+    """Walks one JSON text (a file, or one line of JSON Lines) and yields its posts in order.
+
+    With ``names_only`` it yields nothing and fills the directory from ``groups`` and ``profiles``.
+    """
+
+    def __init__(
+        self,
+        source_file: str,
+        stream: BinaryIO,
+        start: int,
+        directory: Directory,
+        ordinal: int = 0,
+        prefix: str = "",
+        offset: int = 0,
+        *,
+        names_only: bool = False,
+    ) -> None:
+        self.source_file = source_file
+        self.stream = stream
+        self.w = _Window(stream, start)
+        self.directory = directory
+        self.ordinal = ordinal
+        self.prefix = prefix
+        self.offset = offset  # added to byte offsets in messages (a line's place in its file)
+        self.names_only = names_only
+        self.locator = prefix + "document" if prefix else "file"
+
+    def run(self) -> Iterator[RawRecord | SplitError]:
+        try:
+            yield from self._documents()
+        except _FaultError as broken:
+            if not self.names_only:
+                yield self._give_up(broken)
+
+    def _documents(self) -> Iterator[RawRecord | SplitError]:
+        count = 0
+        while char := self.w.next_char():
+            where = self.prefix if count == 0 else f"{self.prefix}document {count + 1}: "
+            alone = f"{self.prefix}document {count + 1}" if count else self.prefix + "document"
+            self.locator = alone
+            if char == "[":
+                yield from self._array(where)
+            elif char == "{":
+                yield from self._object(where, alone)
+            else:
+                self.locator = "file" if count == 0 else alone
+                raise self.w.broken("not_vk" if count == 0 else "bad", 0)
+            count += 1
+        if count == 0:
+            self.locator = "file"
+            raise self.w.broken("not_vk", 0)
+
+    def _array(self, where: str) -> Iterator[RawRecord | SplitError]:
+        """A top-level array: of responses, of bodies, or of posts."""
+        w = self.w
+        w.pos += 1
+        index = 0
+        char = w.next_char()
+        while char != "]":
+            element = f"{where}[{index}]"
+            self.locator = element
+            if char == "{":
+                yield from self._object(element + ".", element)
+            else:
+                yield from self._element(element)
+            char = self._separator()
+            index += 1
+        w.pos += 1
+
+    def _separator(self) -> str:
+        """After an array element: the next element's first character, or "]"."""
+        char = self.w.next_char()
+        if char == ",":
+            self.w.pos += 1
+            char = self.w.next_char()
+        if not char:
+            raise self.w.broken("truncated", 0)
+        return char  # anything else is read as the next element (a missing comma costs nothing)
+
+    def _object(self, where: str, alone: str) -> Iterator[RawRecord | SplitError]:
+        """An object: a wrapped response, a bare body, or (by its first key) a post or an error."""
+        char, rel = self.w.char_at(1)
+        key = None
+        if char == '"':
+            try:
+                key, _ = self.w.decode(rel)
+            except _FaultError:
+                key = None
+        if key == "response":
+            yield from self._keys(lambda name: self._response_value(name, where))
+        elif key in BODY_KEYS:
+            yield from self._body(where)
+        else:
+            self.locator = alone
+            yield from self._element(alone)
+
+    def _keys(self, on_value: Callable[[str], Iterator[RawRecord | SplitError]]) -> Iterator[RawRecord | SplitError]:
+        """The members of the object at ``pos``; ``on_value`` reads (or skips) each value."""
+        w = self.w
+        w.pos += 1
+        char = w.next_char()
+        while char != "}":
+            if char != '"':
+                raise w.broken("truncated" if not char else "bad", 0)
+            key, end = w.decode(0)
+            w.pos += end
+            w.expect(":")
+            w.next_char()
+            yield from on_value(key)
+            char = w.next_char()
+            if char == ",":
+                w.pos += 1
+                char = w.next_char()
+            elif char != "}":
+                raise w.broken("truncated" if not char else "bad", 0)
+        w.pos += 1
+
+    def _response_value(self, key: str, where: str) -> Iterator[RawRecord | SplitError]:
+        if key != "response":
+            self.w.skip()
+        elif self.w.next_char() == "{":
+            yield from self._body(where + "response.")
+        else:
+            yield from self._not_a_list(where + "response", "the response is not an object holding posts")
+
+    def _body(self, where: str) -> Iterator[RawRecord | SplitError]:
+        """``{"count": N, "items": [...], "profiles": [...], "groups": [...]}``."""
+        start = self.w.byte_at(0)
+        seen: list[str] = []
+
+        def on_value(key: str) -> Iterator[RawRecord | SplitError]:
+            seen.append(key)
+            self.locator = where + key if key in BODY_KEYS else where.rstrip(".") or "document"  # keys are input
+            char = self.w.next_char()
+            if key == "items" and char == "[":
+                yield from self._items(where)
+            elif key == "items":
+                yield from self._not_a_list(where + "items", "the items of the response are not a list of posts")
+            elif key in ("groups", "profiles") and char == "[" and self.names_only:
+                self._names(key)
+            else:
+                self.w.skip()
+
+        yield from self._keys(on_value)
+        if "items" not in seen and not self.names_only:
+            self.locator = where + "items"
+            end = self.w.byte_at(0)
+            data = self._bytes(start, end)
+            yield self._split("not_vk", f"the response at byte {self.offset + start} holds no list of posts", data)
+
+    def _items(self, where: str) -> Iterator[RawRecord | SplitError]:
+        w = self.w
+        w.pos += 1
+        index = 0
+        char = w.next_char()
+        while char != "]":
+            self.locator = f"{where}items[{index}]"
+            yield from self._element(self.locator)
+            char = self._separator()
+            index += 1
+        w.pos += 1
+
+    def _names(self, key: str) -> None:
+        """The entries of ``groups`` or ``profiles``, in the pre-pass."""
+        w = self.w
+        add = self.directory.add_group if key == "groups" else self.directory.add_profile
+        w.pos += 1
+        char = w.next_char()
+        while char != "]":
+            value, end = w.decode(0)
+            w.pos += end
+            add(value)
+            char = self._separator()
+        w.pos += 1
+
+    def _element(self, locator: str) -> Iterator[RawRecord | SplitError]:
+        """One post (or any value standing where a post should): a record, or a split error after
+        which reading goes on at the next element."""
+        w = self.w
+        try:
+            value, end = w.decode(0)
+        except _FaultError as broken:
+            if broken.kind == "truncated":
+                raise
+            error = self._resync(broken)
+            if not self.names_only:
+                yield error
+            return
+        if self.names_only:
+            w.pos += end
+            return
+        text = w.buf[w.pos : w.pos + end]
+        data = text.encode("utf-8", "surrogateescape")
+        if _too_deep(text):
+            at = self.offset + w.byte_at(0)
+            w.pos += end
+            sentence = f"the post at byte {at} is nested deeper than {MAX_DEPTH} levels; reading went on after it"
+            yield self._split("too_deep", sentence, data[:MAX_SPLIT_BYTES], len(data) - MAX_SPLIT_BYTES)
+            return
+        w.pos += end
+        try:
+            context = self.directory.context_for(value) if isinstance(value, dict) else {}
+        except Exception:  # a bug here must cost this post, not the rest of the file
+            yield self._split("split_failed", "the reader could not prepare this post; reading went on", data)
+            return
+        yield RawRecord(self.source_file, self.ordinal, locator, data, context)
+        self.ordinal += 1
+
+    def _resync(self, broken: _FaultError) -> SplitError:
+        """Find where the broken element at ``pos`` ends and move there; raise when nothing after
+        it can be found."""
+        w = self.w
+        if broken.kind in ("too_large", "too_deep"):
+            data = self._bytes(broken.start, broken.start + MAX_SPLIT_BYTES)
+            try:
+                w.skip()
+            except _FaultError:
+                raise broken from None
+            end = w.byte_at(0)
+        else:
+            rel = self._boundary(broken)
+            if rel is None:
+                raise broken
+            raw = w.buf[w.pos : w.pos + rel].encode("utf-8", "surrogateescape")
+            w.pos += rel
+            data, end = raw[:MAX_SPLIT_BYTES], broken.start + len(raw)
+        sentence = (
+            f"{_FAULTS[broken.kind]} at byte {self.offset + broken.at}; reading went on at byte {self.offset + end}"
+        )
+        return self._split(_CODES[broken.kind], sentence, data, end - broken.start - len(data))
+
+    def _boundary(self, broken: _FaultError) -> int | None:
+        """The offset of the ``,`` or ``]`` that ends the broken element, checked by reading on."""
+        rel = self.w.boundary()
+        if rel is not None and self._plausible_after(rel):
+            return rel
+        return self.w.next_object(broken.rel, _is_post)
+
+    def _plausible_after(self, rel: int) -> bool:
+        """After a ``,`` a post must follow; after a ``]`` the enclosing object or array goes on."""
+        w = self.w
+        if w.buf[w.pos + rel] == "]":
+            return w.char_at(rel + 1)[0] in (",", "}", "]", "")
+        char, next_rel = w.char_at(rel + 1)
+        if char != "{":
+            return False
+        try:
+            return _is_post(w.decode(next_rel)[0])
+        except _FaultError as broken:
+            return broken.kind == "truncated"
+
+    def _not_a_list(self, locator: str, sentence: str) -> Iterator[SplitError]:
+        start = self.w.byte_at(0)
+        self.w.skip()
+        if not self.names_only:
+            self.locator = locator
+            yield self._split(
+                "not_vk", f"{sentence} (byte {self.offset + start})", self._bytes(start, self.w.byte_at(0))
+            )
+
+    def _give_up(self, broken: _FaultError) -> SplitError:
+        data = self._bytes(broken.start, broken.start + MAX_SPLIT_BYTES)
+        unread = max(0, self._size() - broken.start - len(data))
+        if broken.kind == "not_vk":
+            sentence = "the file is not a VK wall.get response, an array of them, or VK posts"
+        elif broken.kind == "truncated":
+            sentence = f"the file ends at byte {self.offset + broken.at} before its JSON is complete (truncated)"
+        else:
+            sentence = f"{_FAULTS[broken.kind]} at byte {self.offset + broken.at}"
+        if unread:
+            sentence += f"; no post could be found after it, so the {unread} bytes after it were not read"
+        if self.ordinal:
+            sentence += "; the posts before it were read"
+        return self._split(_CODES[broken.kind], sentence, data, unread)
+
+    def _split(self, code: str, sentence: str, data: bytes, unread: int = 0) -> SplitError:
+        error = SplitError(
+            code,
+            sentence,
+            source_file=self.source_file,
+            locator=self.locator,
+            ordinal=self.ordinal,
+            data=data,
+            unread_bytes=max(0, unread),
+        )
+        self.ordinal += 1
+        return error
+
+    def _bytes(self, start: int, end: int) -> bytes:
+        """Bytes of the stream (at most MAX_SPLIT_BYTES), read aside without moving the window."""
+        saved = self.stream.tell()
+        self.stream.seek(start)
+        data = self.stream.read(max(0, min(end - start, MAX_SPLIT_BYTES)))
+        self.stream.seek(saved)
+        return data
+
+    def _size(self) -> int:
+        saved = self.stream.tell()
+        size = self.stream.seek(0, io.SEEK_END)
+        self.stream.seek(saved)
+        return size
+
+
+_CODES = {
+    "truncated": "truncated_json",
+    "bad": "bad_json",
+    "too_deep": "too_deep",
+    "too_large": "too_large",
+    "not_vk": "not_vk",
+}
+_FAULTS = {
+    "bad": "the JSON is broken",
+    "too_deep": f"the JSON is nested deeper than {MAX_DEPTH} levels",
+    "too_large": f"one post is longer than {MAX_VALUE_CHARS >> 20} Mi characters",
+}
+
+
+def _is_post(value: Any) -> bool:
+    return isinstance(value, dict) and "date" in value and ("id" in value or "owner_id" in value)
+
+
+def _too_deep(text: str) -> bool:
+    if text.count("{") + text.count("[") <= MAX_DEPTH:
+        return False
+    depth = 0
+    for match in _STRUCT.finditer(text):
+        token = match.group()
+        if token in ("{", "["):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif token in ("}", "]"):
+            depth -= 1
+    return False
+
+
+def _int(value: Any) -> int | None:
+    """``as_int``, and None where it raises: it trusts ``str.isdigit``, which also accepts "¹"."""
+    try:
+        return as_int(value)
+    except ValueError:
         return None
-    inner = value.get("response")
-    if isinstance(inner, Mapping) and isinstance(inner.get("items"), list):
-        return inner
-    if "response" not in value and isinstance(value.get("items"), list) and "owner_id" not in value:
-        return value
-    return None
 
 
-def _canonical(value: Any) -> bytes:
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+def _byte_len(text: str) -> int:
+    return len(text.encode("utf-8", "surrogateescape"))
+
+
+def _clean_name(value: Any) -> str | None:
+    """A name as stored: a non-empty string that is valid Unicode."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return value
 
 
 # -- parsing ------------------------------------------------------------------------------------------
@@ -375,15 +798,36 @@ def _canonical(value: Any) -> bytes:
 def _load_object(data: bytes, where: Mapping[str, str]) -> dict[str, Any]:
     try:
         value = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        text = str(exc).lower()
-        code = "truncated_json" if "unexpected end" in text else "bad_json"
-        if "utf-8" in text or "surrogate" in text:
-            code = "bad_encoding"
-        raise RecordError(code, f"not valid JSON: {exc}", **where) from exc
+    except orjson.JSONDecodeError:
+        value = _load_leniently(data, where)  # lone surrogates, numbers past 64 bits
     if not isinstance(value, dict):
         raise RecordError("not_a_post", f"expected a VK post (a JSON object), found {type(value).__name__}", **where)
     return value
+
+
+def _load_leniently(data: bytes, where: Mapping[str, str]) -> Any:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RecordError(
+            "bad_encoding", f"byte {exc.start} of the post is not valid UTF-8; the post is kept unchanged", **where
+        ) from None
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise RecordError("too_deep", "the post is nested too deeply to read", **where) from None
+    except ValueError as exc:
+        pos = exc.pos if isinstance(exc, json.JSONDecodeError) else 0
+        at = _byte_len(text[:pos])
+        if isinstance(exc, json.JSONDecodeError) and (
+            exc.msg.startswith("Unterminated string") or pos >= len(text.rstrip())
+        ):
+            raise RecordError("truncated_json", f"the post breaks off at byte {at} (truncated JSON)", **where) from None
+        raise RecordError("bad_json", f"the post is not valid JSON at byte {at}", **where) from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def _post_messages(post: Mapping[str, Any], raw: RawRecord, where: Mapping[str, str]) -> list[Message | Skipped]:
@@ -404,16 +848,21 @@ def _post_messages(post: Mapping[str, Any], raw: RawRecord, where: Mapping[str, 
     return out
 
 
+def _history(node: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    history = node.get("copy_history")
+    return [c for c in history if isinstance(c, Mapping)] if isinstance(history, list) else []
+
+
 def _repost_chain(post: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The reposted posts, nearest first: VK's flat ``copy_history`` and scrapers' nested copies."""
     chain: list[Mapping[str, Any]] = []
-    seen: set[tuple[Any, Any]] = set()
+    seen: set[tuple[int | None, int | None]] = set()
 
     def walk(node: Mapping[str, Any], depth: int) -> None:
-        for original in node.get("copy_history") or ():
-            if not isinstance(original, Mapping) or depth > 20:
-                continue
-            key = (original.get("owner_id"), original.get("id"))
+        if depth > 20:
+            return
+        for original in _history(node):
+            key = (_int(original.get("owner_id")), _int(original.get("id")))
             if key not in seen:
                 seen.add(key)
                 chain.append(original)
@@ -425,69 +874,104 @@ def _repost_chain(post: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def _direct_source(node: Mapping[str, Any], chain: list[Mapping[str, Any]], position: int) -> Mapping[str, Any] | None:
     """The post this one reposted: its own first copy, else the next one in the flat chain."""
-    own = [c for c in node.get("copy_history") or () if isinstance(c, Mapping)]
+    own = _history(node)
     if own:
         return own[0]
     return chain[position + 1] if position + 1 < len(chain) else None
 
 
+def _channel(owner: int) -> str:
+    """A community's wall is a channel; a person's wall is the person, for the privacy stage."""
+    return f"vk:{owner}" if owner < 0 else f"user:{owner}"
+
+
+def _native_id(owner: int, post_id: int) -> str:
+    return f"{owner}_{post_id}" if owner < 0 else str(post_id)
+
+
+def _message_ref(owner: int, post_id: int) -> str:
+    """The id Message.create gives the post ``owner``/``post_id``."""
+    return f"{SourceKind.VK.value}:{_channel(owner)}:{_native_id(owner, post_id)}"
+
+
 def _message(
     post: Mapping[str, Any], source: Mapping[str, Any] | None, raw: RawRecord, where: Mapping[str, str]
 ) -> Message:
-    owner, post_id = as_int(post.get("owner_id")), as_int(post.get("id"))
-    if owner is None or post_id is None:
+    owner, post_id = _int(post.get("owner_id")), _int(post.get("id"))
+    if not owner or post_id is None:
         raise RecordError("no_id", "the post has no numeric owner_id and id", **where)
     sent_at = _timestamp(post.get("date"), "date", where)
     text = post.get("text") if isinstance(post.get("text"), str) else ""
     attachments, links = _attachments(post.get("attachments"))
-    forwarded = _post_ref(source) if source is not None else None
-    if not text and not attachments and forwarded is None:
+    forwarded_from, forwarded_post = _forward(source)
+    if not text and not attachments and forwarded_from is None:
         raise RecordError("empty_text", "the post has no text, no attachments and reposts nothing", **where)
-    author = as_int(post.get("signer_id")) or as_int(post.get("from_id"))
-    groups, profiles = raw.context.get("groups") or {}, raw.context.get("profiles") or {}
+    author = _int(post.get("signer_id")) or _int(post.get("from_id"))
+    context = raw.context
+    groups, profiles = _mapping(context.get("groups")), _mapping(context.get("profiles"))
     extra = _extra(post, owner, groups, links)
-    if forwarded is not None:
-        extra["forwarded_post"] = forwarded[1]
+    if forwarded_post is not None:
+        extra["forwarded_post"] = forwarded_post
     edited = post.get("edited")
-    reply_id = as_int(post.get("reply_post_id"))
-    return Message.create(
+    reply_id, reply_owner = _int(post.get("reply_post_id")), _int(post.get("reply_owner_id")) or owner
+    message = Message.create(
         source=SourceKind.VK,
-        channel=f"vk:{owner}",
-        native_id=f"{owner}_{post_id}",
+        channel=_channel(owner),
+        native_id=_native_id(owner, post_id),
         sent_at=sent_at,
         text=str(text),
         raw_sha256=raw.sha256,
         author=person(author),
         author_name=_name_of(author, groups, profiles),
-        reply_to=f"{as_int(post.get('reply_owner_id')) or owner}_{reply_id}" if reply_id else None,
-        forwarded_from=forwarded[0] if forwarded is not None else None,
+        reply_to=_message_ref(reply_owner, reply_id) if reply_id else None,
+        forwarded_from=forwarded_from,
         edited_at=_timestamp(edited, "edited", where) if edited else None,
-        url=f"https://vk.com/wall{owner}_{post_id}",
+        url=f"https://vk.com/wall{owner}_{post_id}" if owner < 0 else None,
         attachments=attachments,
         extra=extra,
     )
+    _check_storable(message, where)
+    return message
 
 
-def _post_ref(post: Mapping[str, Any]) -> tuple[str, str] | None:
-    """(forwarded_from, "<owner>_<id>") of a reposted post: communities as channels, people as users."""
-    owner, post_id = as_int(post.get("owner_id")), as_int(post.get("id"))
-    if owner is None:
-        return None
-    who = f"vk:{owner}" if owner < 0 else f"user:{owner}"
-    return who, f"{owner}_{post_id}"
+def _forward(source: Mapping[str, Any] | None) -> tuple[str | None, str | None]:
+    """(forwarded_from, the reposted post's message id) for a repost; communities as channels,
+    people as users."""
+    if source is None:
+        return None, None
+    owner, post_id = _int(source.get("owner_id")), _int(source.get("id"))
+    if not owner:
+        return None, None
+    return f"vk:{owner}" if owner < 0 else f"user:{owner}", _message_ref(
+        owner, post_id
+    ) if post_id is not None else None
+
+
+def _check_storable(message: Message, where: Mapping[str, str]) -> None:
+    """Refuse text the store cannot hold rather than alter it: a lone surrogate from a ``\\ud83d``
+    escape (half an emoji) is kept, with the post's bytes, in quarantine."""
+    files = [(a.file_name, a.mime_type) for a in message.attachments]
+    try:
+        orjson.dumps((message.text, message.author_name, files, dict(message.extra)))
+    except TypeError:  # orjson.JSONEncodeError: a lone surrogate (integers were made range-safe)
+        raise RecordError(
+            "bad_text",
+            "the post holds a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape, often half an emoji cut "
+            "off by a scraper); it cannot be stored as text, so the post is kept here unchanged",
+            **where,
+        ) from None
 
 
 def _extra(post: Mapping[str, Any], owner: int, groups: Mapping[str, Any], links: list[str]) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     group = groups.get(str(-owner)) if owner < 0 else None
     if isinstance(group, Mapping):
-        if group.get("screen_name"):
-            extra["channel_screen_name"] = group["screen_name"]
-        if group.get("name"):
-            extra["channel_name"] = group["name"]
+        for key, name in (("screen_name", "channel_screen_name"), ("name", "channel_name")):
+            if isinstance(group.get(key), str) and group[key]:
+                extra[name] = group[key]
     for counter in COUNTERS:
         value = post.get(counter)
-        count = as_int(value.get("count")) if isinstance(value, Mapping) else as_int(value)
+        count = _int(value.get("count")) if isinstance(value, Mapping) else _int(value)
         if count is not None:
             extra[counter] = count
     if isinstance(post.get("post_type"), str):
@@ -522,20 +1006,24 @@ def _attachments(value: Any) -> tuple[tuple[Attachment, ...], list[str]]:
     for item in value:
         if not isinstance(item, Mapping):
             continue
-        vk_type = str(item.get("type") or "other")
+        vk_type = str(item["type"]) if isinstance(item.get("type"), str) else "other"
         found_body = item.get(vk_type)
         body: Mapping[str, Any] = found_body if isinstance(found_body, Mapping) else {}
         kind = ATTACHMENT_KINDS.get(vk_type, "other")
         if kind == "document":
             title, ext = body.get("title"), body.get("ext")
-            mime = mimetypes.types_map.get(f".{str(ext).lower()}") if isinstance(ext, str) else None
+            mime = mimetypes.types_map.get(f".{ext.lower()}") if isinstance(ext, str) else None
             name = title if isinstance(title, str) else None
-            found.append(Attachment(kind, name, as_int(body.get("size")), None, mime))
+            found.append(Attachment(kind, name, _int(body.get("size")), None, mime))
         else:
             found.append(Attachment(kind))
         if kind == "link" and isinstance(body.get("url"), str):
             links.append(body["url"])
     return tuple(found), links
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def _name_of(author: int | None, groups: Mapping[str, Any], profiles: Mapping[str, Any]) -> str | None:
@@ -549,20 +1037,27 @@ def _name_of(author: int | None, groups: Mapping[str, Any], profiles: Mapping[st
 
 
 def _timestamp(value: Any, name: str, where: Mapping[str, str]) -> datetime:
-    if value in (None, ""):
+    if value is None or value == "":
         raise RecordError("no_timestamp", f"the post has no {name} (unix seconds)", **where)
     try:
         return parse_timestamp(value)[0]
-    except (ValueError, OverflowError, OSError) as exc:
-        raise RecordError("bad_timestamp", f"cannot read the {name} {str(value)[:40]!r}: {exc}", **where) from exc
+    except (ValueError, OverflowError, OSError):
+        raise RecordError("bad_timestamp", f"cannot read the post's {name} as a time", **where) from None
 
 
 def _is_deleted(post: Mapping[str, Any]) -> bool:
     return bool(post.get("is_deleted") or post.get("deleted")) or post.get("post_type") == "deleted"
 
 
-def _referenced_ids(post: Mapping[str, Any]) -> set[int]:
-    ids = {i for i in (as_int(post.get(k)) for k in ("owner_id", "from_id", "signer_id")) if i is not None}
-    for original in _repost_chain(post):
-        ids |= {i for i in (as_int(original.get(k)) for k in ("owner_id", "from_id", "signer_id")) if i is not None}
-    return ids
+def _referenced_ids(post: Mapping[str, Any]) -> tuple[set[int], set[int]]:
+    """(communities, by positive id; people who wrote or signed) named by a post and its originals."""
+    communities: set[int] = set()
+    authors: set[int] = set()
+    for node in (post, *_repost_chain(post)):
+        for key in ("owner_id", "from_id", "signer_id"):
+            ref = _int(node.get(key))
+            if ref is not None and ref < 0:
+                communities.add(-ref)
+            elif ref is not None and ref > 0 and key != "owner_id":
+                authors.add(ref)
+    return communities, authors

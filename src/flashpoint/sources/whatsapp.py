@@ -9,6 +9,18 @@ stamps, then day first) and travels in each record's context, so a quarantined m
 again on its own. System lines ("X added Y", "… вышел(-ла)") and deleted messages are skipped and
 counted; omitted media become attachments.
 
+A line is a message when it has a "Sender: " part; only a line without one is matched against the
+system notices, so a person named "Removed Ivanov" or "Бауыржан Left" still has messages. (Notices
+that quote a group name, which may hold ": ", are recognised by their quotes.)
+
+Ids: WhatsApp gives messages no id, so the id is a hash of the chat, the stamp, the sender and the
+text. People send the same "+" three times in a minute; ``records`` counts such repeats within one
+stamp and the 2nd, 3rd... get ``extra["occurrence"]`` 1, 2..., so that none is lost as a duplicate.
+
+Privacy: a one-to-one chat is exported under the other person's name or number. A chat named by a
+phone number becomes the channel ``user:<digits>``, which the pseudonymise stage replaces. A chat
+named by a person's saved name cannot be told from a group's name and is kept as written.
+
 Example:
     >>> infer_date_order(match_stamp(line) for line in ["2/13/20, 10:15 PM - Асем: салем"])
     ('mdy', 'evidence')
@@ -29,7 +41,7 @@ from typing import Any, BinaryIO, ClassVar
 
 from flashpoint.errors import ConfigError, RecordError
 from flashpoint.model import Attachment, Message, RawRecord, Skipped, SourceKind
-from flashpoint.sources.base import Options, Parsed, SplitError, decode_text, timezone_option
+from flashpoint.sources.base import Options, Parsed, SplitError, as_int, decode_text, timezone_option
 
 DATE_ORDERS = ("dmy", "mdy", "ymd")
 LOOKAHEAD_BYTES = 4 * 1024 * 1024  # how far records() reads ahead to infer the date order
@@ -38,6 +50,7 @@ LOOKAHEAD_STAMPS = 2_000
 MAX_LINE_PIECE = 256 * 1024  # a longer line is read in pieces, so memory stays flat
 MAX_RECORD_BYTES = 1024 * 1024  # WhatsApp caps a message near 65,536 characters; more is not a message
 ENCODING = "utf-8"
+YEARS = (1900, 2200)  # a stamp outside these years is broken, not a message
 
 BIDI_MARKS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
 
@@ -56,6 +69,7 @@ _PM = frozenset({"pm", "пп", "тк"})
 # The sender runs up to the first colon that a space, a line end or the end follows.
 _SENDER = re.compile(r"(?P<sender>[^:\n]{1,200}?):(?:[ \u00a0]|(?=\n)|$)")
 _PHONE = re.compile(r"\+?[\d \u00a0()\-]{6,}")
+_PHONE_CHAT = re.compile(r"\+?[\d \u00a0()\-.]+")
 
 _SYSTEM = re.compile(
     "|".join(
@@ -101,6 +115,24 @@ _SYSTEM = re.compile(
         )
     ),
     re.IGNORECASE,
+)
+_QUOTE = r"[\"“”«»„]"
+# Notices that quote a group name or subject, which may hold ": " and so look like "Sender: text".
+_QUOTED_NOTICE = re.compile(
+    r"[^:\n]{1,200}? (?:"
+    + "|".join(
+        (
+            rf"created group {_QUOTE}.*{_QUOTE}",
+            rf"changed (?:the subject|the group name|this group's name)(?: from {_QUOTE}.*{_QUOTE})?"
+            rf" to {_QUOTE}.*{_QUOTE}",
+            rf"создал(?:\(-?а\)|а)? группу {_QUOTE}.*{_QUOTE}",
+            rf"изменил(?:\(-?а\)|а|и)? (?:тему|название группы)(?: с {_QUOTE}.*{_QUOTE})? на {_QUOTE}.*{_QUOTE}",
+            rf"{_QUOTE}.*{_QUOTE} (?:тобын|топты|топ) құрды",
+            rf"тақырыбын {_QUOTE}.*{_QUOTE}.* өзгертті",
+        )
+    )
+    + ")",
+    re.IGNORECASE | re.DOTALL,
 )
 _ENCRYPTION_NOTICE = re.compile(
     r"messages and calls are end-to-end encrypted|сообщения и звонки защищены|хабарлар мен қоңыраулар",
@@ -316,16 +348,16 @@ class WhatsAppSource:
         except ValueError as exc:
             raise RecordError(
                 "bad_timestamp",
-                f"the date stamp makes no date read as {order} ({exc}); pass --option date_order=dmy|mdy|ymd",
+                f"the date stamp makes no date read as {order} (a day, month or hour out of range); "
+                "pass --option date_order=dmy|mdy|ymd",
                 **where,
             ) from exc
-        rest = text[stamp.end :]
-        outcome = _sender_and_body(rest)
-        if isinstance(outcome, Skipped):
-            return [outcome]
-        sender, body = outcome
-        body, edited = _strip_edited(body)
-        body, attachments = _extract_media(body)
+        if not YEARS[0] <= local.year <= YEARS[1]:
+            raise RecordError("bad_timestamp", f"the date stamp is not between {YEARS[0]} and {YEARS[1]}", **where)
+        content = _content(text[stamp.end :])
+        if isinstance(content, Skipped):
+            return [content]
+        sender, body, attachments, edited = content
         if not body and not attachments:
             raise RecordError("empty_text", "the message has no text and no attachment", **where)
         extra: dict[str, Any] = {}
@@ -333,11 +365,13 @@ class WhatsAppSource:
             extra["offset_assumed"] = True
         if edited:
             extra["edited"] = True
-        channel = str(options.get("channel") or raw.context.get("chat") or chat_name(Path(raw.source_file)))
+        occurrence = as_int(raw.context.get("occurrence"))
+        if occurrence is not None and occurrence >= 1:
+            extra["occurrence"] = occurrence
         return [
             Message.create(
                 source=self.kind,
-                channel=channel,
+                channel=_channel(raw, options),
                 native_id=None,
                 sent_at=local.replace(tzinfo=timezone_option(options)),
                 text=body,
@@ -348,6 +382,19 @@ class WhatsAppSource:
                 extra=extra,
             )
         ]
+
+
+def _channel(raw: RawRecord, options: Options) -> str:
+    """The ``channel`` option, else the chat's name; a chat named by a phone number is a one-to-one
+    chat with that person, written ``user:<digits>`` so that the pseudonymise stage replaces it."""
+    if options.get("channel"):
+        return str(options["channel"])
+    name = str(raw.context.get("chat") or chat_name(Path(raw.source_file)))
+    bare = _without_marks(name)
+    digits = "".join(str(int(ch)) for ch in bare if ch.isdecimal())
+    if _PHONE_CHAT.fullmatch(bare) and 6 <= len(digits) <= 15:
+        return f"user:{digits}"
+    return name
 
 
 def _pieces(stream: BinaryIO) -> Iterator[tuple[bool, bytes]]:
@@ -396,6 +443,7 @@ class _Pending:
     end: int = 0
     kept: int = 0  # pieces up to the last one with content
     overflow: bool = False
+    stamp: Stamp | None = None
 
     def add(self, line_number: int, piece: bytes) -> None:
         if self.size + len(piece) > MAX_RECORD_BYTES:
@@ -433,14 +481,16 @@ def _split(
     ordinal = 0
     line_number = 0
     pending: _Pending | None = None
+    repeats = _Repeats()
     for starts_line, piece in pieces:
         if starts_line:
             line_number += 1
-            if _line_stamp(piece) is not None:
+            stamp = _line_stamp(piece)
+            if stamp is not None:
                 if pending is not None:
-                    yield pending.emit(path, ordinal, context)
+                    yield repeats.number(pending.emit(path, ordinal, context), pending.stamp)
                     ordinal += 1
-                pending = _Pending(line_number, orphan=False, pieces=[])
+                pending = _Pending(line_number, orphan=False, pieces=[], stamp=stamp)
             elif pending is None:
                 if not piece.strip():
                     continue  # blank lines before anything hold nothing to keep
@@ -448,18 +498,83 @@ def _split(
         if pending is not None:
             pending.add(line_number, piece)
     if pending is not None:
-        yield pending.emit(path, ordinal, context)
+        yield repeats.number(pending.emit(path, ordinal, context), pending.stamp)
+
+
+class _Repeats:
+    """Numbers the repeats of one message within one stamp: the 2nd, 3rd... message with the same
+    stamp, sender and text (so the same content-hash id) gets ``occurrence`` 1, 2... in its context.
+
+    Only the current stamp's messages are remembered, so memory stays flat; and a message is parsed
+    for its sender and text only when another one shares its stamp.
+    """
+
+    def __init__(self) -> None:
+        self.stamp: tuple[Any, ...] | None = None
+        self.first: bytes | None = None  # the stamp's first record, not yet parsed
+        self.seen: dict[tuple[str, str], int] = {}
+
+    def number(self, record: RawRecord | SplitError, stamp: Stamp | None) -> RawRecord | SplitError:
+        if not isinstance(record, RawRecord) or stamp is None:
+            return record
+        key = (stamp.first, stamp.second, stamp.third, stamp.hour, stamp.minute, stamp.seconds, stamp.meridiem)
+        if key != self.stamp:
+            self.stamp, self.first, self.seen = key, record.data, {}
+            return record
+        if self.first is not None:
+            first = _identity(self.first)
+            self.first = None
+            if first is not None:
+                self.seen[first] = 1
+        identity = _identity(record.data)
+        if identity is None:
+            return record
+        count = self.seen.get(identity, 0)
+        self.seen[identity] = count + 1
+        if not count:
+            return record
+        return RawRecord(
+            record.source_file, record.ordinal, record.locator, record.data, {**record.context, "occurrence": count}
+        )
+
+
+def _identity(data: bytes) -> tuple[str, str] | None:
+    """(sender, text) of a record that parses to a message, as its content-hash id takes them."""
+    try:
+        text = data.decode(ENCODING).replace("\r\n", "\n")
+    except UnicodeDecodeError:
+        return None
+    stamp = match_stamp(text)
+    content = _content(text[stamp.end :]) if stamp is not None else None
+    if content is None or isinstance(content, Skipped):
+        return None
+    return content[0], content[1]
 
 
 def _without_marks(value: str) -> str:
     return " ".join(value.translate({ord(mark): None for mark in BIDI_MARKS}).replace("\u202f", " ").split())
 
 
+def _content(rest: str) -> tuple[str, str, tuple[Attachment, ...], bool] | Skipped:
+    """(sender, text, attachments, edited) of what follows a message's stamp, or Skipped."""
+    outcome = _sender_and_body(rest)
+    if isinstance(outcome, Skipped):
+        return outcome
+    sender, body = outcome
+    body, edited = _strip_edited(body)
+    body, attachments = _extract_media(body)
+    return sender, body, attachments, edited
+
+
 def _sender_and_body(rest: str) -> tuple[str, str] | Skipped:
-    """The sender and the body of a message, or Skipped for a system line or a deleted message."""
+    """The sender and the body of a message, or Skipped for a system line or a deleted message.
+
+    Only a line without a "Sender: " part is a notice (bar notices that quote a group name); the
+    notice patterns are never matched against a sender's name.
+    """
     found = _SENDER.match(rest)
     sender = _without_marks(found["sender"]) if found else ""
-    if found is None or not sender or _SYSTEM.search(sender):
+    if found is None or not sender or _QUOTED_NOTICE.fullmatch(_without_marks(rest)):
         notice = _without_marks(rest)
         return Skipped("deleted" if _DELETED.fullmatch(notice) else "system")
     body = rest[found.end() :]
