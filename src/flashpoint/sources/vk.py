@@ -97,13 +97,13 @@ class Directory:
     profiles: dict[int, str] = field(default_factory=dict)
 
     def add_group(self, group: Any) -> None:
-        group_id = _int(group.get("id")) if isinstance(group, Mapping) else None
+        group_id = as_int(group.get("id")) if isinstance(group, Mapping) else None
         if group_id is not None and group_id != 0 and len(self.groups) < MAX_DIRECTORY:
             names = {k: v for k in ("screen_name", "name") if (v := _clean_name(group.get(k)))}
             self.groups[abs(group_id)] = names
 
     def add_profile(self, profile: Any) -> None:
-        profile_id = _int(profile.get("id")) if isinstance(profile, Mapping) else None
+        profile_id = as_int(profile.get("id")) if isinstance(profile, Mapping) else None
         if profile_id is not None and profile_id > 0 and len(self.profiles) < MAX_DIRECTORY:
             name = " ".join(n for k in ("first_name", "last_name") if (n := _clean_name(profile.get(k))))
             if name:
@@ -769,14 +769,6 @@ def _too_deep(text: str) -> bool:
     return False
 
 
-def _int(value: Any) -> int | None:
-    """``as_int``, and None where it raises: it trusts ``str.isdigit``, which also accepts "¹"."""
-    try:
-        return as_int(value)
-    except ValueError:
-        return None
-
-
 def _byte_len(text: str) -> int:
     return len(text.encode("utf-8", "surrogateescape"))
 
@@ -862,7 +854,7 @@ def _repost_chain(post: Mapping[str, Any]) -> list[Mapping[str, Any]]:
         if depth > 20:
             return
         for original in _history(node):
-            key = (_int(original.get("owner_id")), _int(original.get("id")))
+            key = (as_int(original.get("owner_id")), as_int(original.get("id")))
             if key not in seen:
                 seen.add(key)
                 chain.append(original)
@@ -897,7 +889,7 @@ def _message_ref(owner: int, post_id: int) -> str:
 def _message(
     post: Mapping[str, Any], source: Mapping[str, Any] | None, raw: RawRecord, where: Mapping[str, str]
 ) -> Message:
-    owner, post_id = _int(post.get("owner_id")), _int(post.get("id"))
+    owner, post_id = as_int(post.get("owner_id")), as_int(post.get("id"))
     if not owner or post_id is None:
         raise RecordError("no_id", "the post has no numeric owner_id and id", **where)
     sent_at = _timestamp(post.get("date"), "date", where)
@@ -906,14 +898,14 @@ def _message(
     forwarded_from, forwarded_post = _forward(source)
     if not text and not attachments and forwarded_from is None:
         raise RecordError("empty_text", "the post has no text, no attachments and reposts nothing", **where)
-    author = _int(post.get("signer_id")) or _int(post.get("from_id"))
+    author = as_int(post.get("signer_id")) or as_int(post.get("from_id"))
     context = raw.context
     groups, profiles = _mapping(context.get("groups")), _mapping(context.get("profiles"))
     extra = _extra(post, owner, groups, links)
     if forwarded_post is not None:
         extra["forwarded_post"] = forwarded_post
     edited = post.get("edited")
-    reply_id, reply_owner = _int(post.get("reply_post_id")), _int(post.get("reply_owner_id")) or owner
+    reply_id, reply_owner = as_int(post.get("reply_post_id")), as_int(post.get("reply_owner_id")) or owner
     message = Message.create(
         source=SourceKind.VK,
         channel=_channel(owner),
@@ -939,7 +931,7 @@ def _forward(source: Mapping[str, Any] | None) -> tuple[str | None, str | None]:
     people as users."""
     if source is None:
         return None, None
-    owner, post_id = _int(source.get("owner_id")), _int(source.get("id"))
+    owner, post_id = as_int(source.get("owner_id")), as_int(source.get("id"))
     if not owner:
         return None, None
     return f"vk:{owner}" if owner < 0 else f"user:{owner}", _message_ref(
@@ -971,7 +963,7 @@ def _extra(post: Mapping[str, Any], owner: int, groups: Mapping[str, Any], links
                 extra[name] = group[key]
     for counter in COUNTERS:
         value = post.get(counter)
-        count = _int(value.get("count")) if isinstance(value, Mapping) else _int(value)
+        count = as_int(value.get("count")) if isinstance(value, Mapping) else as_int(value)
         if count is not None:
             extra[counter] = count
     if isinstance(post.get("post_type"), str):
@@ -1014,7 +1006,7 @@ def _attachments(value: Any) -> tuple[tuple[Attachment, ...], list[str]]:
             title, ext = body.get("title"), body.get("ext")
             mime = mimetypes.types_map.get(f".{ext.lower()}") if isinstance(ext, str) else None
             name = title if isinstance(title, str) else None
-            found.append(Attachment(kind, name, _int(body.get("size")), None, mime))
+            found.append(Attachment(kind, name, as_int(body.get("size")), None, mime))
         else:
             found.append(Attachment(kind))
         if kind == "link" and isinstance(body.get("url"), str):
@@ -1055,7 +1047,7 @@ def _referenced_ids(post: Mapping[str, Any]) -> tuple[set[int], set[int]]:
     authors: set[int] = set()
     for node in (post, *_repost_chain(post)):
         for key in ("owner_id", "from_id", "signer_id"):
-            ref = _int(node.get(key))
+            ref = as_int(node.get(key))
             if ref is not None and ref < 0:
                 communities.add(-ref)
             elif ref is not None and ref > 0 and key != "owner_id":
