@@ -140,3 +140,21 @@ def test_quarantined_context_is_sealed(tmp_path: Path, runner: EmbeddedRunner, s
     stored = repr(store.conn.execute("SELECT * FROM quarantine").fetchall())
     assert "Aigul" not in stored
     assert store.quarantine_items()[0].context == {"chat_name": "Aigul Nurlanovna"}
+
+
+class BrokenStage:
+    name = "broken"
+    version = 1
+    needs: frozenset[str] = frozenset()
+    adds: frozenset[str] = frozenset({"x"})
+
+    def __call__(self, record: Any) -> Any:
+        if "7" in record.message.text:
+            raise ValueError("bug")
+        return record.with_values(x=1)
+
+
+def test_a_stage_bug_costs_one_record_not_the_run(tmp_path: Path, store: SqliteStore, config: Config) -> None:
+    runner = EmbeddedRunner(store, config, stages=[BrokenStage()])
+    stats = runner.ingest([write_jsonl(tmp_path / "a.jsonl", chat_rows(10))], fmt="jsonl")
+    assert stats.messages_added == 9 and [q.code for q in store.quarantine_items()] == ["stage_error"]

@@ -121,6 +121,9 @@ class Admitted:
 
 
 class EmbeddedRunner:
+    """Ingest on one machine: sources are read in order, stages run in this process, and one writer
+    commits a batch at a time. ``admit`` is the pure core a distributed runner would share."""
+
     def __init__(self, store: Store, config: Config, stages: Sequence[Stage] | None = None) -> None:
         self.store = store
         self.config = config
@@ -172,7 +175,12 @@ class EmbeddedRunner:
                     f"timestamp {item.sent_at.isoformat()} is outside {earliest.date()} .. {latest.date()}",
                 )
             else:
-                enriched = self.pipeline.run(Enriched(item))
+                try:
+                    enriched = self.pipeline.run(Enriched(item))
+                except Exception as exc:  # a stage bug, like a reader bug, costs one record, not the run
+                    log.exception("stage error at %s (sha256 %s)", raw.locator, raw.sha256[:16])
+                    reject("stage_error", f"a stage failed on this record: {type(exc).__name__}")
+                    continue
                 problem = _unstorable(enriched)
                 if problem:
                     reject("unstorable_value", problem)
