@@ -469,9 +469,10 @@ def test_a_colon_in_the_text_stays_in_the_text() -> None:
     assert (message.author_raw, message.text) == ("Bolat", "Meeting at 10:30: bring receipts")
 
 
-def test_a_phone_number_sender_is_kept_raw_without_direction_marks_and_is_no_display_name() -> None:
+def test_a_phone_number_sender_is_its_digits_without_direction_marks_and_is_no_display_name() -> None:
     message = only_message("[07/02/2020, 22:15:03] \u202a+7 700 000 0041\u202c: салем")
-    assert message.author_raw == "+7 700 000 0041"
+    assert message.author_raw == "77000000041", "one person however the number is spaced"
+    assert only_message("[07/02/2020, 22:15:03] +77000000041: салем").author_raw == "77000000041"
     assert message.author_name is None
     assert message.author is None
     assert message.native_id is None

@@ -376,7 +376,7 @@ class WhatsAppSource:
                 sent_at=local.replace(tzinfo=timezone_option(options)),
                 text=body,
                 raw_sha256=raw.sha256,
-                author=sender,
+                author=_phone_digits(sender) or sender,
                 author_name=None if _PHONE.fullmatch(sender) else sender,
                 attachments=attachments,
                 extra=extra,
@@ -390,11 +390,20 @@ def _channel(raw: RawRecord, options: Options) -> str:
     if options.get("channel"):
         return str(options["channel"])
     name = str(raw.context.get("chat") or chat_name(Path(raw.source_file)))
-    bare = _without_marks(name)
+    digits = _phone_digits(name)
+    return f"user:{digits}" if digits else name
+
+
+def _phone_digits(text: str) -> str | None:
+    """The digits of a phone number, so that "+7 700 000 0052" and "+77000000052" are one person
+    (as a sender and as a one-to-one chat); None when the text is not a phone number.
+
+    >>> _phone_digits("+7 (700) 000-00-52"), _phone_digits("Айгерім")
+    ('77000000052', None)
+    """
+    bare = _without_marks(text)
     digits = "".join(str(int(ch)) for ch in bare if ch.isdecimal())
-    if _PHONE_CHAT.fullmatch(bare) and 6 <= len(digits) <= 15:
-        return f"user:{digits}"
-    return name
+    return digits if _PHONE_CHAT.fullmatch(bare) and 6 <= len(digits) <= 15 else None
 
 
 def _pieces(stream: BinaryIO) -> Iterator[tuple[bool, bytes]]:
