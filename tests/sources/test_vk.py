@@ -418,7 +418,7 @@ def test_wrong_typed_values_anywhere_give_only_errors_skips_and_messages(
 def test_bytes_broken_anywhere_never_escape_as_exceptions(
     data: bytes, at: int, cut: bool, chunk: int, pretty: bool
 ) -> None:
-    from flashpoint.sources import vk
+    from flashpoint.sources import vk_split as vk
 
     items = [post(1), post(2, copy_history=[post(3, owner=400)]), post(4)]
     document = {"response": {"count": 3, "items": items, "groups": [{"id": 100, "name": "x"}]}}
@@ -594,7 +594,7 @@ def test_posts_keep_their_exact_bytes_in_a_pretty_printed_file() -> None:
 def test_a_valid_file_splits_into_exactly_its_items_wherever_the_window_cuts_it(
     items: list[Any], indent: int | str | None, chunk: int, wrap: str
 ) -> None:
-    from flashpoint.sources import vk
+    from flashpoint.sources import vk_split as vk
 
     body = {"count": len(items), "items": items, "groups": [{"id": 1, "name": "x"}]}
     document: Any = {"response": body} if wrap == "response" else body
