@@ -171,7 +171,7 @@ def test_a_full_account_export_reads_every_chat_with_its_own_header() -> None:
     channels = [
         m.channel for r in records if isinstance(r, RawRecord) for m in SOURCE.parse(r, {}) if isinstance(m, Message)
     ]
-    assert channels == ["user:5550000002", "user:5550000002", "tg:1712345678", "tg:1712345678", "tg:1598765432"]
+    assert channels == ["user:user5550000002", "user:user5550000002", "tg:1712345678", "tg:1712345678", "tg:1598765432"]
 
 
 # -- text -----------------------------------------------------------------------------------------------
@@ -399,7 +399,7 @@ def test_a_personal_chat_without_an_id_is_named_by_the_person_and_pseudonymised(
 
 def test_a_reply_to_a_message_in_a_persons_chat_names_that_chat_as_a_person() -> None:
     message = one(base(reply_to_message_id=31, reply_to_peer_id="user5550000002"))
-    assert message.reply_to == "telegram:user:5550000002:31"
+    assert message.reply_to == "telegram:user:user5550000002:31"
     channel = personal(base(id=31), {"chat_name": "Асель Н.", "chat_type": "personal_chat", "chat_id": 5550000002})
     assert message.reply_to == channel.id
 
@@ -414,7 +414,7 @@ def test_a_personal_chat_name_is_not_copied_into_extra() -> None:
     )
     [message] = SOURCE.parse(raw, {})
     assert isinstance(message, Message)
-    assert message.channel == "user:5550000002"  # pseudonymised by the stage
+    assert message.channel == "user:user5550000002"  # pseudonymised by the stage
     assert message.extra == {"chat_type": "personal_chat"}
 
 
@@ -874,3 +874,20 @@ def test_any_damage_to_the_bytes_of_an_export_splits_without_raising(
         if isinstance(item, RawRecord):
             with contextlib.suppress(RecordError):
                 SOURCE.parse(item, {})
+
+
+def test_a_person_has_one_pseudonym_as_author_and_as_one_to_one_chat() -> None:
+    from flashpoint.model import Enriched
+    from flashpoint.stages.privacy import Pseudonymise, Pseudonymiser
+
+    raw = RawRecord(
+        "result.json",
+        0,
+        "messages[0]",
+        b'{"id": 1, "type": "message", "date_unixtime": "1742047200", "from": "A", "from_id": "user777", "text": "hi"}',
+        {"chat_name": "A", "chat_type": "personal_chat", "chat_id": 777},
+    )
+    (message,) = SOURCE.parse(raw, {})
+    assert isinstance(message, Message)
+    out = Pseudonymise(Pseudonymiser(b"k" * 32))(Enriched(message)).message
+    assert out.channel == f"user:{out.author}"

@@ -244,7 +244,8 @@ def _channel(context: Mapping[str, Any], source_file: str) -> str:
     chat_id = _scalar(context.get("chat_id"))
     name = _scalar(context.get("chat_name"))
     if _scalar(context.get("chat_type")) in PERSON_CHAT_TYPES and (chat_id or name):
-        return f"user:{chat_id}" if chat_id else _person_ref(name or "")
+        # "user<id>", as the person's from_id reads, so that chat and author share one pseudonym
+        return f"user:user{chat_id}" if chat_id else _person_ref(name or "")
     if chat_id:
         return f"tg:{chat_id}"
     return name or f"tg:{Path(source_file).stem}"
@@ -263,8 +264,8 @@ def _reply_to(message: Mapping[str, Any], channel: str, sent_at: datetime) -> st
     if not target:
         return None
     peer = _scalar(message.get("reply_to_peer_id")) or ""
-    if user := USER_PEER.fullmatch(peer):
-        channel = f"user:{user.group(1)}"
+    if USER_PEER.fullmatch(peer):
+        channel = f"user:{peer}"
     elif chat := PEER_ID.fullmatch(peer):
         channel = f"tg:{chat.group(1)}"
     return message_id(SourceKind.TELEGRAM, channel, target, sent_at, None, "")
