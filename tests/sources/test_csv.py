@@ -21,7 +21,8 @@ from flashpoint.model import Message, RawRecord
 from flashpoint.sources import csv as csv_module
 from flashpoint.sources.base import SplitError
 from flashpoint.sources.csv import CsvSource, sniff_delimiter
-from flashpoint.sources.mapped import COMMON_OPTIONS, read_timestamp
+from flashpoint.sources.datetimes import read_timestamp
+from flashpoint.sources.mapped import COMMON_OPTIONS
 
 SOURCE = CsvSource()
 PATH = Path("brand-monitoring.csv")

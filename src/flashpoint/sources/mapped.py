@@ -5,7 +5,7 @@ style and encoding. A mapping names, for each message field, the column (CSV) or
 (JSONL) that holds it; unmapped fields fall back to common column names, matched without regard to
 case. Dates are read in the styles these tools write (ISO, epoch, ``07.02.2020 22:15``, RFC 2822),
 and a file's encoding is guessed line by line so that one corrupt line cannot turn a UTF-8 file
-into mojibake.
+into mojibake. The date styles themselves are read by :mod:`flashpoint.sources.datetimes`.
 
 Example:
     >>> m = FieldMap.from_options({"map": {"text": "body"}})
@@ -18,17 +18,16 @@ Example:
 from __future__ import annotations
 
 import codecs
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from email.utils import parsedate_to_datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from flashpoint.errors import ConfigError, FormatError, RecordError
 from flashpoint.model import Attachment, Message, MessageKind, RawRecord, SourceKind
-from flashpoint.sources.base import HEAD_BYTES, Options, as_int, detect_encoding, parse_timestamp, timezone_option
+from flashpoint.sources.base import HEAD_BYTES, Options, as_int, detect_encoding, timezone_option
+from flashpoint.sources.datetimes import date_order_option, read_timestamp
 
 # The options both tabular sources understand; each adds its own (csv: delimiter).
 COMMON_OPTIONS = frozenset({"map", "encoding", "timezone", "channel", "date_order"})
@@ -94,14 +93,6 @@ def check_options(options: Options) -> FieldMap:
     date_order_option(options)
     encoding_option(options)
     return FieldMap.from_options(options)
-
-
-def date_order_option(options: Options) -> str:
-    """``dmy`` (default) or ``mdy``: the order of day and month in numeric dates ending in the year."""
-    order = str(options.get("date_order") or "dmy").strip().lower()
-    if order not in {"dmy", "mdy"}:
-        raise ConfigError("bad_date_order", f"date_order must be dmy or mdy, not {order!r}")
-    return order
 
 
 def encoding_option(options: Options) -> str | None:
@@ -262,97 +253,6 @@ def _folded(data: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in data.items():
         folded.setdefault(str(key).strip().casefold(), value)  # the first of two same-named columns wins
     return folded
-
-
-# -- timestamps -----------------------------------------------------------------------------------------
-
-_TIME = (
-    r"(?:[T\s,]+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d{1,6})\d*)?)?"
-    r"\s*(?P<ampm>[AP]\.?M\.?)?)?"
-)
-_ZONE = r"\s*(?P<zone>Z|(?:UTC|GMT)?\s*[+-]\d{1,2}(?::?\d{2})?|UTC|GMT)?"
-_YEAR_LAST = re.compile(
-    r"(?P<a>\d{1,2})(?P<sep>[./-])(?P<b>\d{1,2})(?P=sep)(?P<year>\d{4}|\d{2})" + _TIME + _ZONE, re.I
-)
-_YEAR_FIRST = re.compile(r"(?P<year>\d{4})(?P<sep>[./-])(?P<a>\d{1,2})(?P=sep)(?P<b>\d{1,2})" + _TIME + _ZONE, re.I)
-UNRECOGNISED = (
-    "not a date style this reader knows (ISO 8601, epoch, dd.mm.yyyy HH:MM, dd/mm/yyyy HH:MM, RFC 2822); "
-    "map another column with --map timestamp=COLUMN"
-)
-_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2}))?")
-
-
-def read_timestamp(value: Any, tz: tzinfo = UTC, date_order: str = "dmy") -> tuple[datetime, bool]:
-    """Read a timestamp as listening tools write it. Returns (aware datetime, had_own_offset).
-
-    Epoch seconds or milliseconds, ISO 8601, ``dd.mm.yyyy HH:MM[:SS]``, ``dd/mm/yyyy HH:MM`` (or
-    ``mm/dd/yyyy`` with date_order="mdy"), ``yyyy-mm-dd HH:MM:SS [+0600]``, compact ``yyyymmdd``
-    and RFC 2822. Naive times get ``tz``. Raises ValueError or OverflowError when unreadable.
-
-    >>> read_timestamp("02/07/2020 10:15 PM", date_order="mdy")[0].isoformat()
-    '2020-02-07T22:15:00+00:00'
-    >>> read_timestamp("Fri, 07 Feb 2020 22:15:00 +0600")
-    (datetime.datetime(2020, 2, 7, 22, 15, tzinfo=datetime.timezone(datetime.timedelta(seconds=21600))), True)
-    """
-    if not isinstance(value, str):
-        return parse_timestamp(value, tz)
-    text = value.strip()
-    compact = _COMPACT.fullmatch(text)
-    if compact:  # 8 or 14 digits: a date, never epoch seconds of 1970 or milliseconds of 2286
-        year, month, day, hour, minute, second = (int(part or 0) for part in compact.groups())
-        return datetime(year, month, day, hour, minute, second, tzinfo=tz), False
-    try:
-        return parse_timestamp(text, tz)
-    except ValueError:
-        pass
-    for pattern, year_first in ((_YEAR_LAST, False), (_YEAR_FIRST, True)):
-        match = pattern.fullmatch(text)
-        if match:
-            return _from_match(match, tz, "ymd" if year_first else date_order)
-    if any(ch.isalpha() for ch in text):
-        return _rfc2822(text, tz)
-    raise ValueError(UNRECOGNISED)
-
-
-def _from_match(match: re.Match[str], tz: tzinfo, order: str) -> tuple[datetime, bool]:
-    first, second = int(match["a"]), int(match["b"])
-    month, day = (first, second) if order in {"ymd", "mdy"} else (second, first)
-    year = int(match["year"])
-    if year < 100:
-        year += 2000 if year < 70 else 1900
-    hour = int(match["hour"] or 0)
-    if match["ampm"]:
-        if not 1 <= hour <= 12:
-            raise ValueError(f"hour {hour} with AM/PM")
-        hour = hour % 12 + (12 if match["ampm"][0] in "Pp" else 0)
-    fraction = (match["fraction"] or "").ljust(6, "0")
-    stamp = datetime(year, month, day, hour, int(match["minute"] or 0), int(match["second"] or 0), int(fraction or 0))
-    zone = _zone(match["zone"])
-    if zone is None:
-        return stamp.replace(tzinfo=tz), False
-    return stamp.replace(tzinfo=zone), True
-
-
-def _zone(text: str | None) -> tzinfo | None:
-    if text is None:
-        return None
-    spec = re.sub(r"^(UTC|GMT)", "", text.strip(), flags=re.I).strip()
-    if spec in {"", "Z", "z"}:
-        return UTC
-    sign = -1 if spec[0] == "-" else 1
-    digits = spec[1:].replace(":", "")
-    hours, minutes = (digits, "0") if len(digits) <= 2 else (digits[:-2], digits[-2:])
-    return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
-
-
-def _rfc2822(text: str, tz: tzinfo) -> tuple[datetime, bool]:
-    try:
-        stamp = parsedate_to_datetime(text)
-    except (TypeError, IndexError, ValueError) as exc:
-        raise ValueError(UNRECOGNISED) from exc
-    if stamp.tzinfo is None:  # no zone, or "-0000" which RFC 2822 defines as "offset unknown"
-        return stamp.replace(tzinfo=tz), False
-    return stamp, True
 
 
 # -- encodings and lines --------------------------------------------------------------------------------
