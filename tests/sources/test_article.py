@@ -14,8 +14,8 @@ import pytest
 from flashpoint.errors import RecordError
 from flashpoint.model import Message, MessageKind, RawRecord
 from flashpoint.sources import detect_format
+from flashpoint.sources.article import ArticleSource
 from flashpoint.sources.base import SplitError
-from flashpoint.sources.news import ArticleSource
 
 SOURCE = ArticleSource()
 DATA = Path(__file__).parent.parent / "data" / "article"
@@ -173,12 +173,12 @@ def test_cp1251_text_is_decoded() -> None:
 
 
 def test_files_over_the_size_cap_are_a_split_error() -> None:
-    from flashpoint.sources import news
+    from flashpoint.sources import article, newstext
 
-    big = b"a" * (news.MAX_ARTICLE_BYTES + 1)
+    big = b"a" * (article.MAX_ARTICLE_BYTES + 1)
     (item,) = list(SOURCE.records(Path("huge.txt"), io.BytesIO(big), {}))
     assert isinstance(item, SplitError) and item.code == "too_large"
-    assert len(item.data) <= news.MAX_SPLIT_BYTES
+    assert len(item.data) <= newstext.MAX_SPLIT_BYTES
 
 
 @pytest.mark.parametrize(

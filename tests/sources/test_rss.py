@@ -18,7 +18,8 @@ from flashpoint.errors import RecordError
 from flashpoint.model import Message, MessageKind, RawRecord
 from flashpoint.sources import detect_format
 from flashpoint.sources.base import SplitError
-from flashpoint.sources.news import RssSource, html_to_text, parse_news_date
+from flashpoint.sources.newstext import html_to_text, parse_news_date
+from flashpoint.sources.rss import RssSource
 
 SOURCE = RssSource()
 DATA = Path(__file__).parent.parent / "data" / "rss"

@@ -22,8 +22,8 @@ FORMATS: dict[str, str] = {
     "telegram": "flashpoint.sources.telegram:TelegramSource",
     "whatsapp": "flashpoint.sources.whatsapp:WhatsAppSource",
     "vk": "flashpoint.sources.vk:VkSource",
-    "rss": "flashpoint.sources.news:RssSource",
-    "article": "flashpoint.sources.news:ArticleSource",
+    "rss": "flashpoint.sources.rss:RssSource",
+    "article": "flashpoint.sources.article:ArticleSource",
 }
 
 # Below this confidence auto-detection refuses to guess.
