@@ -32,7 +32,8 @@ def test_ingesting_the_same_data_twice_adds_nothing(tmp_path: Path, runner: Embe
     runner.ingest(fmt="jsonl", paths=[Path(copy)])
     assert count(store, "messages") == 120
     assert count(store, "raw_archive") == 120
-    assert count(store, "enrichments") == 240  # two stages that add values
+    stages_that_add = sum(1 for stage in runner.pipeline.stages if stage.adds)
+    assert count(store, "enrichments") == 120 * stages_that_add
     assert store.verify_archive().ok
 
 
