@@ -7,7 +7,10 @@ own subprocess so that peak memory (max RSS) is the measurement's own:
   floor no reader can beat;
 - ``sqlite_executemany``: SQLite's raw executemany of N message rows in the same batch size, the
   storage ceiling;
-- ``flashpoint``: the full ingest (parse, pseudonymise, normalise, hash, seal, chain, store).
+- ``flashpoint_foundation``: ingest with the foundation's stages (parse, pseudonymise, clean
+  Unicode, hash, seal, chain, store): the figure issue 2 sets a target for;
+- ``flashpoint``: the full default ingest, which adds language identification and the evasion
+  normaliser.
 
 Memory flatness: the JSONL ingest also runs at N/10; max RSS should not grow with N.
 Results go to benchmarks/results/ingest-<date>.json and benchmarks/results/latest.json.
@@ -157,9 +160,9 @@ def work_sqlite(n: int) -> int:
     return n
 
 
-def work_flashpoint(fmt: str, path: Path) -> int:
+def work_flashpoint(fmt: str, path: Path, foundation_only: bool = False) -> int:
     from flashpoint.config import Config
-    from flashpoint.runners.embedded import EmbeddedRunner
+    from flashpoint.runners.embedded import EmbeddedRunner, foundation_stages
     from flashpoint.store import SqliteStore
 
     db = WORK / f"fp-{fmt}-{path.stem}.db"
@@ -173,7 +176,8 @@ def work_flashpoint(fmt: str, path: Path) -> int:
         }
     )
     store = SqliteStore.from_config(config)
-    stats = EmbeddedRunner(store, config).ingest([path], fmt=fmt)
+    stages = foundation_stages(config) if foundation_only else None
+    stats = EmbeddedRunner(store, config, stages=stages).ingest([path], fmt=fmt)
     if stats.errors or stats.quarantined:
         raise SystemExit(f"benchmark ingest was not clean: {stats.as_dict()}")
     return stats.messages_added
@@ -186,7 +190,7 @@ def worker(args: argparse.Namespace) -> None:
     elif args.worker == "sqlite":
         count = work_sqlite(args.messages)
     else:
-        count = work_flashpoint(args.fmt, Path(args.path))
+        count = work_flashpoint(args.fmt, Path(args.path), foundation_only=args.worker == "foundation")
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
@@ -256,6 +260,7 @@ def main() -> None:
         results[fmt] = {
             "file_mib": round(files[fmt].stat().st_size / 2**20, 1),
             "parse_only": measure("parse_only", fmt, files[fmt]),
+            "flashpoint_foundation": measure("foundation", fmt, files[fmt]),
             "flashpoint": measure("flashpoint", fmt, files[fmt]),
         }
         fp, base = results[fmt]["flashpoint"], results[fmt]["parse_only"]

@@ -246,7 +246,7 @@ def status(obj: Context, as_json: bool) -> None:
         for name, count in info[key].items():
             table.add_row(str(name), str(count))
         if not info[key]:
-            table.add_row("(none yet)" if key != "by_language" else "(language detection comes with a later stage)", "")
+            table.add_row("(none yet)", "")
         out.print(table)
 
 

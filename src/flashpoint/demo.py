@@ -149,6 +149,7 @@ def run_demo(
     console.print(per_source)
     for error in total.errors:
         console.print(f"[red]error:[/red] {error}")
+    _print_languages(store, console)
     _print_quarantine(store, console)
     _print_onset_window(store, manifest, console)
     report = store.verify_archive()
@@ -180,6 +181,16 @@ def _accumulate(total: IngestStats, stats: IngestStats) -> None:
         setattr(total, name, getattr(total, name) + getattr(stats, name))
     total.skipped_reasons.update(stats.skipped_reasons)
     total.errors.extend(stats.errors)
+
+
+def _print_languages(store: SqliteStore, console: Console) -> None:
+    by_language = store.status()["by_language"]
+    table = Table(title="messages by language (und: no text to tell, such as media alone)")
+    table.add_column("language")
+    table.add_column("messages", justify="right")
+    for language, count in by_language.items():
+        table.add_row(str(language), str(count))
+    console.print(table)
 
 
 def _print_quarantine(store: SqliteStore, console: Console) -> None:

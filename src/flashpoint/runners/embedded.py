@@ -36,6 +36,8 @@ from flashpoint.stages import Pipeline, Stage
 from flashpoint.stages.privacy import Pseudonymise, Pseudonymiser
 from flashpoint.stages.text import ContentHash, NormaliseUnicode
 from flashpoint.store.base import Batch, QuarantineItem, Store
+from flashpoint.text.language import IdentifyLanguage
+from flashpoint.text.normalise import NormaliseEvasion
 
 log = logging.getLogger("flashpoint.ingest")
 
@@ -43,7 +45,12 @@ FINGERPRINT_BLOCK = 1 << 20
 
 
 def default_stages(config: Config) -> list[Stage]:
-    """The foundation's stages; later issues append theirs."""
+    """The stages every ingested message goes through, in order; later issues append theirs."""
+    return [*foundation_stages(config), IdentifyLanguage(), NormaliseEvasion()]
+
+
+def foundation_stages(config: Config) -> list[Stage]:
+    """The stages no later one can do without: pseudonyms first, then clean text and its hash."""
     return [
         Pseudonymise(Pseudonymiser(config.pseudonym_key()), config.privacy.keep_raw_authors),
         NormaliseUnicode(),

@@ -388,7 +388,7 @@ class SqliteStore:
         )
         by_language = dict(
             c.execute(
-                "SELECT json_extract(data, '$.language') l, count(*) FROM enrichments WHERE stage='language' "
+                "SELECT json_extract(data, '$.language.language') l, count(*) FROM enrichments WHERE stage='language' "
                 "GROUP BY l ORDER BY count(*) DESC"
             ).fetchall()
         )
