@@ -23,6 +23,7 @@ from flashpoint.sources.base import SplitError
 from flashpoint.sources.csv import CsvSource, sniff_delimiter
 from flashpoint.sources.datetimes import read_timestamp
 from flashpoint.sources.mapped import COMMON_OPTIONS
+from tests.sources.outcomes import outcomes
 
 SOURCE = CsvSource()
 PATH = Path("brand-monitoring.csv")
@@ -35,17 +36,7 @@ def split(data: bytes, options: Mapping[str, Any] | None = None, path: Path = PA
 
 
 def read(data: bytes, options: Mapping[str, Any] | None = None) -> list[Message | str]:
-    """Every outcome of a file, in order: messages, and error codes as strings."""
-    found: list[Message | str] = []
-    for item in split(data, options):
-        if isinstance(item, SplitError):
-            found.append(item.code)
-            continue
-        try:
-            found.extend(out for out in SOURCE.parse(item, options or {}) if isinstance(out, Message))
-        except RecordError as exc:
-            found.append(exc.code)
-    return found
+    return outcomes(SOURCE, PATH, data, options)
 
 
 def table(rows: list[list[str]], delimiter: str = ",", lineterminator: str = "\r\n") -> str:

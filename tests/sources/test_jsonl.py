@@ -20,6 +20,7 @@ from flashpoint.sources import jsonl as jsonl_module
 from flashpoint.sources.base import SplitError
 from flashpoint.sources.jsonl import JsonlSource
 from flashpoint.sources.mapped import COMMON_OPTIONS
+from tests.sources.outcomes import outcomes
 
 SOURCE = JsonlSource()
 PATH = Path("listening-export.jsonl")
@@ -31,17 +32,7 @@ def split(data: bytes, options: Mapping[str, Any] | None = None) -> list[RawReco
 
 
 def read(data: bytes, options: Mapping[str, Any] | None = None) -> list[Message | str]:
-    """Every outcome of a file, in order: messages, and error codes as strings."""
-    found: list[Message | str] = []
-    for item in split(data, options):
-        if isinstance(item, SplitError):
-            found.append(item.code)
-            continue
-        try:
-            found.extend(out for out in SOURCE.parse(item, options or {}) if isinstance(out, Message))
-        except RecordError as exc:
-            found.append(exc.code)
-    return found
+    return outcomes(SOURCE, PATH, data, options)
 
 
 def line(**fields: Any) -> bytes:
