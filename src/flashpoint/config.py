@@ -56,17 +56,34 @@ class IngestConfig:
 
 
 @dataclass(frozen=True)
+class SpeechConfig:
+    # Directories of extra lexicon files (targets.tsv, cues/<language>.tsv), added to the packaged ones.
+    lexicons: tuple[str, ...] = ()
+    # A model saved by `flashpoint train speech`; "" means <store directory>/models/speech when it exists.
+    model: str = ""
+    use_model: bool = True
+
+    def model_dir(self, store_path: str) -> Path | None:
+        """Where the pipeline's trained model lives, or None to run the rules alone."""
+        if not self.use_model:
+            return None
+        path = Path(self.model) if self.model else Path(store_path).resolve().parent / "models" / "speech"
+        return path if (path / "model.json").is_file() or self.model else None
+
+
+@dataclass(frozen=True)
 class Config:
     store: StoreConfig = field(default_factory=StoreConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     ingest: IngestConfig = field(default_factory=IngestConfig)
+    speech: SpeechConfig = field(default_factory=SpeechConfig)
     # Default reader options per format, e.g. [sources.whatsapp] timezone = "Asia/Almaty" or
     # [sources.csv.map] text = "Текст". Options given on the command line win.
     sources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @staticmethod
     def from_mapping(data: Mapping[str, Any], origin: str = "config") -> Config:
-        sections = {"store": StoreConfig, "privacy": PrivacyConfig, "ingest": IngestConfig}
+        sections = {"store": StoreConfig, "privacy": PrivacyConfig, "ingest": IngestConfig, "speech": SpeechConfig}
         unknown = set(data) - set(sections) - {"sources"}
         if unknown:
             raise ConfigError("config_unknown", f"{origin}: unknown section(s) {sorted(unknown)}")
@@ -81,7 +98,7 @@ class Config:
                 raise ConfigError("config_unknown", f"{origin}: unknown key(s) in [{name}]: {sorted(bad)}")
             for key, value in section.items():
                 _check_type(origin, f"{name}.{key}", value, known[key].type)
-            built[name] = cls(**section)
+            built[name] = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in section.items()})
         source_options = data.get("sources", {})
         if not isinstance(source_options, Mapping) or not all(isinstance(v, Mapping) for v in source_options.values()):
             raise ConfigError("config_type", f"{origin}: [sources.FORMAT] sections must be tables of options")
@@ -177,13 +194,15 @@ _TYPES = {
     "str | None": (str, "a string"),
     "bool": (bool, "true or false"),
     "int": (int, "a whole number"),
+    "tuple[str, ...]": (list, "a list of strings"),
 }
 
 
 def _check_type(origin: str, name: str, value: Any, declared: Any) -> None:
     """Refuse a value of the wrong type ("no" for a boolean would otherwise read as true)."""
     expected, described = _TYPES.get(str(declared), (object, ""))
-    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+    wrong_items = expected is list and not all(isinstance(item, str) for item in value)
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)) or wrong_items:
         raise ConfigError("config_type", f"{origin}: {name} must be {described}, not {value!r}")
 
 
