@@ -22,7 +22,11 @@ def test_packaged_lexicon_loads_every_language_and_cue() -> None:
 
 def test_patterns_match_exact_prefix_lemma_and_sequences() -> None:
     lexicon = Lexicon.from_rows(
-        cues=[("ru", "gather", "все в", 1.0, ""), ("ru", "weapon", "арматур*", 1.0, ""), ("ru", "derogation", "=враг", 0.7, "")]
+        cues=[
+            ("ru", "gather", "все в", 1.0, ""),
+            ("ru", "weapon", "арматур*", 1.0, ""),
+            ("ru", "derogation", "=враг", 0.7, ""),
+        ]
     )
     words = ["все", "в", "масанчи", "с", "арматурой", "врагов"]
     lemmas = ["весь", "в", "масанчи", "с", "арматура", "враг"]

@@ -10,7 +10,8 @@ file live in ``flashpoint/data/speech``:
   call to gather, dehumanisation, counter-speech, negation and the rest (:data:`CUES`).
 
 A pattern is one or more space-separated tokens, lowercase and normalised (ё written е). A token
-``word`` equals the word, ``word*`` is a prefix of it, ``=word`` equals its lemma. Target patterns
+``word`` equals the word as written, ``word*`` is a prefix of it, ``=word`` equals its lemma (a
+dictionary's lemma can surprise: "турке", a coffee pot, has the lemma "турок", a Turk). Target patterns
 apply to every message whatever its language (people switch languages mid-sentence); cue patterns
 apply in their own language, except that cues of four letters or more apply to all (a short word
 such as Kazakh "не", "what", is Russian "not").
@@ -153,9 +154,6 @@ class Lexicon:
     def _candidates(self, word: str, lemma: str) -> Iterator[tuple[Entry, bool]]:
         for entry in self._exact.get(word, ()):
             yield entry, False
-        if lemma != word:
-            for entry in self._exact.get(lemma, ()):
-                yield entry, False
         for entry in self._lemma.get(lemma, ()):
             yield entry, False
         for length in self._prefix_lengths:
@@ -183,7 +181,7 @@ def _token_matches(token: str, word: str, lemma: str) -> bool:
         return lemma == token[1:]
     if token.endswith("*"):
         return word.startswith(token[:-1])
-    return word == token or lemma == token
+    return word == token
 
 
 def _pattern(text: str) -> tuple[str, ...]:

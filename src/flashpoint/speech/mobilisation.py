@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 _CLOCK = re.compile(
     r"(?<!\d)(?:[01]?\d|2[0-3])[:.][0-5]\d(?!\d)"
-    r"|(?:в|к|at|сағат|саат)\s+\d{1,2}(?:\s*(?:час\w*|ч|pm|am|o'clock|та|да|те|де))?(?!\d)"
+    r"|(?:в|к|at|сағат|саат)\s+\d{1,2}(?![:.]\d)(?:\s*(?:час\w*|ч|pm|am|o'clock|та|да|те|де))?(?!\d)"
 )
 _RU_EN_DIRECTION = frozenset({"в", "во", "на", "к", "ко", "до", "у", "возле", "около", "to", "at", "in", "near"})
 # Kazakh and Kyrgyz dative (to) and locative (at) endings, checked on the word next to the verb.
@@ -31,7 +31,7 @@ _TURKIC_PLACE_ENDINGS = (
 # Words that follow a preposition but are not places.
 _NOT_PLACES = frozenset(
     {
-        "нас", "них", "вас", "все", "всех", "этот", "это", "эти", "том", "тот", "час", "время", "сегодня",
+        "нас", "них", "ним", "нему", "ней", "нам", "вам", "вас", "все", "всех", "этот", "это", "эти", "том", "тот", "час", "время", "сегодня",
         "завтра", "вечер", "вечером", "ночь", "ночью", "утро", "утром", "them", "us", "the", "a", "an",
         "all", "everyone", "once", "time", "now", "tonight", "today", "tomorrow", "бизге", "оларға", "сендерге",
         "бізге", "аларга", "силерге", "бүгін", "ертең", "бүгүн", "эртең", "қазір", "азыр", "кешке",

@@ -358,13 +358,14 @@ class _Signals:
             signals.append(SpeechSignal("target", score, tuple(t.span for t in targets), groups))
         hate = max((self.scores.get(n, 0.0) for n in HALLMARKS), default=0.0)
         mobilising = self.scores.get("mobilisation", 0.0)
-        danger = hate
+        # Critical is kept for hate joined to a call to gather: the Masanchi pattern.
+        danger = min(hate, 0.89)
         if hate >= 0.5 and mobilising >= 0.45:
             danger = min(1.0, hate + 0.3 * mobilising)
         elif mobilising >= 0.45 and self.r.targets and hate >= 0.3:
             danger = max(hate, 0.55)
         else:
-            danger = max(hate, min(mobilising, 0.45))
+            danger = max(danger, min(mobilising, 0.45))
         return SpeechResult(_severity(danger), round(danger, 3), tuple(signals), targets, tuple(self.context))
 
 
