@@ -16,11 +16,11 @@ import csv
 import logging
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 import click
 import orjson
@@ -29,11 +29,13 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from flashpoint import __version__
+from flashpoint.cli_speech import label, train
 from flashpoint.config import Config
 from flashpoint.errors import ConfigError, FlashpointError, StoreError
 from flashpoint.runners.embedded import EmbeddedRunner, IngestStats
 from flashpoint.runners.embedded import Progress as IngestProgress
 from flashpoint.sources import FORMATS, known_options
+from flashpoint.speech.signals import SEVERITIES
 from flashpoint.store import MessageQuery, SqliteStore
 
 EXIT_FILE_ERROR = 3
@@ -527,6 +529,102 @@ def demo(obj: Context, store_dir: Path | None, timeline_path: Path | None) -> No
     with _errors():
         run_demo(obj.config, store_dir=store_dir, timeline_path=timeline_path, console=out, progress_console=console)
 
+
+@main.command()
+@click.argument("texts", nargs=-1)
+@click.option(
+    "--input",
+    "input_file",
+    type=click.File("rb"),
+    help='JSONL to read ({"id": ..., "text": ...} per line); default: standard input when no TEXT is given.',
+)
+@click.pass_obj
+def analyze(obj: Context, texts: tuple[str, ...], input_file: BinaryIO | None) -> None:
+    """Language, normalised text and speech signals of each TEXT, or of each JSONL line, as JSON lines.
+
+    Streams: each result is written as its line is read. A line that is not JSON or has no "text"
+    gives an object with "error" naming the line; the stream goes on and the exit code is 3.
+    """
+    from flashpoint.runners.analyze import Analyzer
+
+    with _errors():
+        analyzer = Analyzer(obj.config)
+    sink = sys.stdout.buffer
+    failed = 0
+    if texts:
+        results: Iterator[dict[str, Any]] = (analyzer.analyze_text(text) for text in texts)
+    else:
+        results = analyzer.analyze_lines(input_file or sys.stdin.buffer)
+    for result in results:
+        failed += "error" in result
+        sink.write(orjson.dumps(result) + b"\n")
+        sink.flush()
+    if failed:
+        console.print(f'[yellow]{failed} line(s) could not be analysed[/yellow] (see their "error" objects)')
+        sys.exit(EXIT_FILE_ERROR)
+
+
+@main.group("eval")
+def eval_group() -> None:
+    """Measure Flashpoint against its test suites."""
+
+
+@eval_group.command("speech")
+@click.option(
+    "--suite",
+    "suite_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="A suite directory in the packaged layout (default: the packaged functional suite).",
+)
+@click.option("--language", "languages", multiple=True, help="Only these languages (ru, kk, ky, en).")
+@click.option("--split", type=click.Choice(["all", "dev", "heldout"]), default="all", show_default=True)
+@click.option("--failures", type=int, default=0, help="Also list up to this many failing cases.")
+@click.option(
+    "--markdown", "markdown_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the table here."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_obj
+def eval_speech(
+    obj: Context,
+    suite_dir: Path | None,
+    languages: tuple[str, ...],
+    split: str,
+    failures: int,
+    markdown_path: Path | None,
+    as_json: bool,
+) -> None:
+    """Run the HateCheck-style functional suite through the speech stages; accuracy per functionality
+    and language (a case counts as dangerous at severity medium or above)."""
+    from flashpoint.runners.analyze import Analyzer
+    from flashpoint.speech.suite import evaluate, load_suite, report_json, report_markdown
+
+    with _errors():
+        suite = load_suite(suite_dir)
+        analyzer = Analyzer(obj.config)
+    cases = [c for c in suite.cases if (not languages or c.language in languages) and split in ("all", c.split)]
+    if not cases:
+        _fail(ConfigError("empty_suite", "no suite cases match the --language and --split given"))
+
+    def predict(texts: Sequence[str], language: str) -> list[bool]:
+        return [SEVERITIES.index(analyzer.analyze_text(t)["speech"]["severity"]) >= 2 for t in texts]
+
+    with console.status(f"evaluating {len(cases)} cases"):
+        report = evaluate(cases, predict)
+    table = report_markdown(report)
+    if markdown_path:
+        markdown_path.write_text(table, encoding="utf-8")
+    if as_json:
+        out.print_json(orjson.dumps(report_json(report)).decode())
+    else:
+        out.print(table, markup=False, highlight=False)
+    by_id = {c.case_id: c for c in cases}
+    for case_id in report.failures[:failures]:
+        case = by_id[case_id]
+        out.print(f"{case.case_id}\t{case.label}\t{case.text}", markup=False, highlight=False)
+
+
+main.add_command(train)
+main.add_command(label)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -32,6 +32,9 @@ from flashpoint.errors import ConfigError, FlashpointError, RecordError
 from flashpoint.model import Enriched, RawRecord, Skipped
 from flashpoint.sources import detect_format, expand_paths, source_for
 from flashpoint.sources.base import Options, Source, SplitError
+from flashpoint.speech.lexicon import load_lexicon
+from flashpoint.speech.model import SpeechModel
+from flashpoint.speech.stage import DetectSpeech
 from flashpoint.stages import Pipeline, Stage
 from flashpoint.stages.privacy import Pseudonymise, Pseudonymiser
 from flashpoint.stages.text import ContentHash, NormaliseUnicode
@@ -46,7 +49,14 @@ FINGERPRINT_BLOCK = 1 << 20
 
 def default_stages(config: Config) -> list[Stage]:
     """The stages every ingested message goes through, in order; later issues append theirs."""
-    return [*foundation_stages(config), IdentifyLanguage(), NormaliseEvasion()]
+    return [*foundation_stages(config), IdentifyLanguage(), NormaliseEvasion(), speech_stage(config)]
+
+
+def speech_stage(config: Config) -> DetectSpeech:
+    """The speech stage with the packaged and configured lexicons and, when there is one, the model."""
+    lexicon = load_lexicon(tuple(Path(d) for d in config.speech.lexicons))
+    model_dir = config.speech.model_dir(config.store.path)
+    return DetectSpeech(lexicon, SpeechModel.load(model_dir) if model_dir else None)
 
 
 def foundation_stages(config: Config) -> list[Stage]:

@@ -62,6 +62,7 @@ CUES = frozenset(
 )
 TARGET_KINDS = frozenset({"name", "adjective", "derogatory", "collective"})
 LANGUAGES = ("ru", "kk", "ky", "en")
+_SEEN_LIMIT = 200_000
 _NEGATION_AFFIXES = ("ма", "ме", "ба", "бе", "па", "пе", "мо", "мө", "бо", "бө", "по", "пө")
 
 
@@ -114,6 +115,8 @@ class Lexicon:
             else:
                 self._exact.setdefault(first, []).append(entry)
         self._prefix_lengths = sorted({len(p) for p in self._prefix}, reverse=True)
+        # Chat repeats its words: the entries a (word, lemma) pair starts are looked up once.
+        self._seen: dict[tuple[str, str], tuple[tuple[Entry, bool], ...]] = {}
 
     @classmethod
     def from_rows(
@@ -125,10 +128,12 @@ class Lexicon:
         """Build from rows: targets (group, language, pattern, kind, note), cues (language, cue,
         pattern, weight, note). For tests and for callers with their own storage."""
         entries = [
-            Entry("target", group, language, _pattern(pattern), 1.0, kind, "rows") for group, language, pattern, kind, _ in targets
+            Entry("target", group, language, _pattern(pattern), 1.0, kind, "rows")
+            for group, language, pattern, kind, _ in targets
         ]
         entries += [
-            Entry("cue", cue, language, _pattern(pattern), weight, "", "rows") for language, cue, pattern, weight, _ in cues
+            Entry("cue", cue, language, _pattern(pattern), weight, "", "rows")
+            for language, cue, pattern, weight, _ in cues
         ]
         return cls(entries)
 
@@ -140,8 +145,15 @@ class Lexicon:
         """
         found: list[Match] = []
         lemmas = lemmas if lemmas is not None else words
+        seen = self._seen
         for i, word in enumerate(words):
-            for entry, negated in self._candidates(word, lemmas[i]):
+            key = (word, lemmas[i])
+            candidates = seen.get(key)
+            if candidates is None:
+                if len(seen) > _SEEN_LIMIT:
+                    seen.clear()
+                candidates = seen[key] = tuple(self._candidates(*key))
+            for entry, negated in candidates:
                 if entry.kind == "cue" and entry.language not in (language, "*") and language and not entry.everywhere:
                     continue
                 end = self._match_rest(entry.pattern, words, lemmas, i)
@@ -163,7 +175,9 @@ class Lexicon:
             if entries:
                 rest = word[length:]
                 for entry in entries:
-                    negated = entry.language in ("kk", "ky") and entry.kind == "cue" and rest.startswith(_NEGATION_AFFIXES)
+                    negated = (
+                        entry.language in ("kk", "ky") and entry.kind == "cue" and rest.startswith(_NEGATION_AFFIXES)
+                    )
                     yield entry, negated
 
     @staticmethod
@@ -209,7 +223,9 @@ def read_targets(source: Traversable | Path) -> list[Entry]:
     for number, (group, language, pattern, kind, *_) in _rows(source, 5):
         origin = f"{getattr(source, 'name', source)}:{number}"
         if kind not in TARGET_KINDS:
-            raise ConfigError("bad_lexicon", f"{origin}: unknown kind {kind!r} (expected one of {sorted(TARGET_KINDS)})")
+            raise ConfigError(
+                "bad_lexicon", f"{origin}: unknown kind {kind!r} (expected one of {sorted(TARGET_KINDS)})"
+            )
         if not group or not _pattern(pattern):
             raise ConfigError("bad_lexicon", f"{origin}: empty group or pattern")
         entries.append(Entry("target", group, language, _pattern(pattern), 1.0, kind, origin))

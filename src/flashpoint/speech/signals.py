@@ -346,11 +346,16 @@ class _Signals:
 
     def result(self) -> SpeechResult:
         signals = [
-            SpeechSignal(name, round(self.scores[name], 3), tuple(sorted(set(self.spans[name]))), tuple(self.rules[name]),
-                         self.details.get(name, {}))
+            SpeechSignal(
+                name,
+                round(self.scores[name], 3),
+                tuple(sorted(set(self.spans[name]))),
+                tuple(self.rules[name]),
+                self.details.get(name, {}),
+            )
             for name in sorted(self.scores, key=lambda n: -self.scores[n])
             if self.scores[name] >= 0.05
-        ]  # fmt: skip
+        ]
         targets = tuple(TargetRef(t.label, t.detail, self.r.span(t)) for t in self.r.targets)
         if targets:
             score = 0.3 if any(t.kind == "derogatory" for t in targets) else 0.1

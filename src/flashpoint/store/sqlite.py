@@ -450,6 +450,74 @@ class SqliteStore:
             "UPDATE quarantine SET attempts=attempts+1, code=?, reason=? WHERE id=?", (code, reason, item_id)
         )
 
+    # -- speech labels (migration 0002) ---------------------------------------------------------------
+
+    def record_speech_label(
+        self, message_id: str, label: str, target: str | None = None, analyst: str | None = None
+    ) -> None:
+        """Record an analyst's label for a message; labelling a message again replaces its label."""
+        if not label.strip():
+            raise StoreError("bad_label", f"an empty label for message {message_id} was not recorded")
+        row = self.conn.execute("SELECT rowid_ FROM messages WHERE id = ?", (message_id,)).fetchone()
+        if row is None:
+            raise StoreError("unknown_message", f"there is no message {message_id} in the store {self.path}")
+        self.conn.execute(
+            "INSERT INTO speech_labels (message_rowid, label, target, analyst, labelled_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(message_rowid) DO UPDATE SET label=excluded.label, target=excluded.target, "
+            "analyst=excluded.analyst, labelled_at=excluded.labelled_at",
+            (row[0], label.strip(), (target or "").strip() or None, (analyst or "").strip() or None, now_text()),
+        )
+
+    def remove_speech_label(self, message_id: str) -> bool:
+        """Remove a message's label (an analyst's undo); False when it had none."""
+        cursor = self.conn.execute(
+            "DELETE FROM speech_labels WHERE message_rowid = (SELECT rowid_ FROM messages WHERE id = ?)",
+            (message_id,),
+        )
+        return cursor.rowcount > 0
+
+    def speech_labels(self, limit: int | None = None) -> Iterator[dict[str, Any]]:
+        """Labels joined with their message's text, in the order they were first labelled (by message
+        rowid): message_id, rowid, text, label, target, analyst, labelled_at."""
+        sql = (
+            "SELECT m.id AS message_id, l.message_rowid AS rowid, m.text, l.label, l.target, l.analyst, l.labelled_at "
+            "FROM speech_labels l JOIN messages m ON m.rowid_ = l.message_rowid ORDER BY l.message_rowid"
+        )
+        params: list[Any] = []
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        cursor = self.conn.execute(sql, params)
+        for row in cursor:
+            yield _row_dict(cursor, row)
+
+    def speech_label_counts(self) -> dict[str, int]:
+        """How many messages carry each label."""
+        rows = self.conn.execute("SELECT label, count(*) FROM speech_labels GROUP BY label ORDER BY label")
+        return {str(label): int(n) for label, n in rows}
+
+    def speech_label_candidates(self, after_rowid: int = 0, limit: int = 500) -> list[dict[str, Any]]:
+        """One batch of unlabelled messages with text, in rowid order after ``after_rowid``: rowid,
+        message_id, text, language (or None) and the ``speech`` enrichment (or None when no speech
+        stage has run on the message yet). Page with the last rowid of the previous batch."""
+        cursor = self.conn.execute(
+            "SELECT m.rowid_ AS rowid, m.id AS message_id, m.text, "
+            "(SELECT json_extract(e.data, '$.language.language') FROM enrichments e "
+            " WHERE e.message_rowid = m.rowid_ AND e.stage = 'language') AS language, "
+            "(SELECT json_extract(e.data, '$.speech') FROM enrichments e "
+            " WHERE e.message_rowid = m.rowid_ AND json_type(e.data, '$.speech') = 'object' LIMIT 1) AS speech "
+            "FROM messages m WHERE m.rowid_ > ? AND trim(m.text) != '' "
+            "AND NOT EXISTS (SELECT 1 FROM speech_labels l WHERE l.message_rowid = m.rowid_) "
+            "ORDER BY m.rowid_ LIMIT ?",
+            (after_rowid, limit),
+        )
+        found = []
+        for row in cursor.fetchall():
+            record = _row_dict(cursor, row)
+            record["speech"] = orjson.loads(record["speech"]) if record["speech"] is not None else None
+            found.append(record)
+        return found
+
     # -- archive --------------------------------------------------------------------------------------
 
     def archive_entries(self, with_data: bool = True) -> Iterator[tuple[ArchiveEntry, bytes | None]]:

@@ -54,7 +54,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 # --- tokens ---------------------------------------------------------------------------------------
 
@@ -63,9 +63,11 @@ from typing import Any
 _WORD = re.compile(r"[^\W_]+(?:['\-\u2010\u2011\u2019\u02bc][^\W_]+)*")
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    """A word and its offsets in the text it came from: ``text == source[start:end]``."""
+class Token(NamedTuple):
+    """A word and its offsets in the text it came from: ``text == source[start:end]``.
+
+    A named tuple, not a frozen dataclass: a message makes dozens, and a tuple is built five times faster.
+    """
 
     text: str
     start: int
@@ -76,7 +78,8 @@ def tokenize(text: str) -> list[Token]:
     """Word tokens of ``text`` (letters and digits with inner hyphens and apostrophes) with offsets."""
     if not isinstance(text, str):
         return []
-    return [Token(m[0], *m.span()) for m in _WORD.finditer(text)]
+    new = tuple.__new__  # the named tuple's own constructor is a Python function; this is not
+    return [new(Token, (m[0], m.start(), m.end())) for m in _WORD.finditer(text)]
 
 
 # --- letters --------------------------------------------------------------------------------------
