@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -52,3 +53,19 @@ def test_running_the_demo_again_starts_from_a_fresh_store(demo_run: tuple[Path, 
     assert again.exit_code == 0
     store = SqliteStore.from_config(Config.from_mapping({"store": {"path": str(folder / "demo.db")}}))
     assert store.status()["runs"] == len(load_manifest().sources)
+
+
+def test_the_demo_flags_the_false_claim_and_the_calls_before_the_onset(demo_run: tuple[Path, str]) -> None:
+    folder, output = demo_run
+    store = SqliteStore.from_config(Config.from_mapping({"store": {"path": str(folder / "demo.db")}}))
+    manifest = load_manifest()
+    flagged = store.speech_flags(["high", "critical"], limit=1000)
+    assert flagged, "the scenario's false claim and calls to gather must be flagged"
+    first = min(datetime.fromisoformat(f["sent_at"]) for f in flagged)
+    assert first < manifest.onset, "a warning after the violence is no warning"
+    assert manifest.timeline["first_false_claim"] <= first + timedelta(hours=1)
+    reasons = {s["name"] for f in flagged for s in f["speech"]["signals"]}
+    assert {"attack_on_vulnerable", "accusation_in_mirror"} <= reasons
+    assert "most dangerous messages" in output and "hours before the onset" in output
+    speech_svg = (folder / "timeline-speech.svg").read_text(encoding="utf-8")
+    assert speech_svg.startswith("<svg") and "high" in speech_svg

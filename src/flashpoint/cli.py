@@ -241,7 +241,12 @@ def status(obj: Context, as_json: bool) -> None:
     ):
         head.add_row(key.replace("_", " "), str(info[key]))
     out.print(head)
-    for key, title in (("by_source", "source"), ("by_day", "day (UTC)"), ("by_language", "language")):
+    for key, title in (
+        ("by_source", "source"),
+        ("by_day", "day (UTC)"),
+        ("by_language", "language"),
+        ("by_severity", "speech severity"),
+    ):
         table = Table(title=f"messages by {title}")
         table.add_column(title)
         table.add_column("messages", justify="right")

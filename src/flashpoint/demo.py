@@ -28,9 +28,11 @@ from flashpoint.charts import hourly_timeline_svg
 from flashpoint.config import Config, StoreConfig
 from flashpoint.errors import ConfigError
 from flashpoint.runners.embedded import EmbeddedRunner, IngestStats
+from flashpoint.speech.signals import SEVERITIES
 from flashpoint.store import MessageQuery, SqliteStore
 
 # Moments of the manifest's timeline drawn on the picture, besides the onset.
+FLAGGED = ("medium", "high", "critical")
 MARKED = ("dispute", "first_false_claim", "first_call_to_gather", "official_denial")
 
 
@@ -152,6 +154,7 @@ def run_demo(
     _print_languages(store, console)
     _print_quarantine(store, console)
     _print_onset_window(store, manifest, console)
+    _print_speech(store, manifest, console)
     report = store.verify_archive()
     console.print(
         f"evidence archive: {report.entries} raw records, hash chain "
@@ -170,9 +173,20 @@ def run_demo(
             ),
             encoding="utf-8",
         )
-        console.print(f"timeline picture: {timeline_path}")
+        speech_path = timeline_path.with_name(f"{timeline_path.stem}-speech{timeline_path.suffix}")
+        speech_path.write_text(
+            hourly_timeline_svg(
+                store.hourly_speech_counts(FLAGGED),
+                title=f"{manifest.name}: messages flagged by the speech rules per hour, by severity "
+                f"(local time UTC{_offset(manifest.local_offset)})",
+                marks=marks,
+                display_offset=manifest.local_offset,
+            ),
+            encoding="utf-8",
+        )
+        console.print(f"timeline pictures: {timeline_path}, {speech_path}")
     console.print(f"store: {demo_config.store.path}  (try: flashpoint --store {demo_config.store.path} status)")
-    console.print("[dim]Speech signals, places, rumours, risk and alerts join this report as issues 3-6 land.[/dim]")
+    console.print("[dim]Places, rumours, risk and alerts join this report as issues 4-6 land.[/dim]")
     return total
 
 
@@ -226,6 +240,37 @@ def _print_onset_window(store: SqliteStore, manifest: Manifest, console: Console
         table.add_row(
             f"{start + offset:%d %b %H:00}{marker}", *(str(row.get(s, 0)) for s in sources), str(sum(row.values()))
         )
+    console.print(table)
+
+
+def _print_speech(store: SqliteStore, manifest: Manifest, console: Console) -> None:
+    """Severity counts, the first flagged call before the onset, and the most dangerous messages with
+    the signals and rules behind them."""
+    by_severity = store.status()["by_severity"]
+    counts = ", ".join(f"{name} {by_severity.get(name, 0)}" for name in reversed(SEVERITIES))
+    console.print(f"speech signals: {counts}")
+    flagged = store.speech_flags(FLAGGED[1:], limit=10_000)
+    early = [f for f in flagged if datetime.fromisoformat(f["sent_at"]) < manifest.onset]
+    if early:
+        first = min(early, key=lambda f: f["sent_at"])
+        lead = manifest.onset - datetime.fromisoformat(first["sent_at"])
+        console.print(
+            f"first high or critical message: {lead.total_seconds() / 3600:.1f} hours before the onset "
+            f"({first['speech']['severity']}, {first['source']}, id {first['id']})"
+        )
+    table = Table(title="most dangerous messages (flashpoint analyze shows every span and rule)")
+    for column in ("local time", "severity", "signals", "call to", "text"):
+        table.add_column(column, overflow="fold")
+    for flag in flagged[:8]:
+        speech = flag["speech"]
+        signals = [s for s in speech["signals"] if s["name"] not in ("target", "model")]
+        mobilisation = next((s for s in signals if s["name"] == "mobilisation"), None)
+        details = mobilisation.get("details", {}) if mobilisation else {}
+        call = " ".join(details[k]["text"] for k in ("place", "time") if k in details)
+        when = datetime.fromisoformat(flag["sent_at"]) + manifest.local_offset
+        text = flag["text"] if len(flag["text"]) <= 70 else flag["text"][:69] + "…"
+        names = ", ".join(s["name"].replace("_", " ") for s in signals[:3])
+        table.add_row(f"{when:%d %b %H:%M}", speech["severity"], names, call, text)
     console.print(table)
 
 

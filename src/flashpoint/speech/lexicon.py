@@ -42,6 +42,7 @@ CUES = frozenset(
         "violence_call",  # imperatives and norms: kill them, they must be destroyed
         "expulsion",  # get out, they must leave, drive them out
         "violence_claim",  # they killed, beat, raped, attacked, burn (claims of attacks)
+        "accusation",  # they are arming, they want to drive us out, we must defend ourselves
         "vulnerable",  # elders, women, girls, children
         "in_group",  # our, us, brothers
         "out_pronoun",  # they, them, these
@@ -51,6 +52,8 @@ CUES = frozenset(
         "weapon",  # the things brought
         "share",  # forward to everyone, repost
         "urgency",  # now, tonight, urgently
+        "grievance",  # enough!, will we keep silent?, men, don't stay at home: the rallying cry
+        "occasion",  # wedding, funeral, clean-up, match: what benign gatherings are for
         "counter",  # condemnation, calls for calm and unity
         "fact_check",  # fake, not true, alive, in hospital
         "report",  # quotation frames: they write that, allegedly, said

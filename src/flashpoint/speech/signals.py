@@ -153,7 +153,7 @@ def analyse(text: str, language: str = "", lexicon: Lexicon | None = None) -> Sp
 
 
 def _read(text: str, language: str, lexicon: Lexicon) -> _Reading | None:
-    tokens = tokenize(text)
+    tokens = _split_hyphens(tokenize(text))
     if not tokens:
         return None
     words = [t.text for t in tokens]
@@ -176,6 +176,23 @@ def _read(text: str, language: str, lexicon: Lexicon) -> _Reading | None:
         else:
             cues.setdefault(m.label, []).append(m)
     return _Reading(text, tokens, words, sentence, quoted, cues, negated, targets)
+
+
+def _split_hyphens(tokens: list[Token]) -> list[Token]:
+    """Hyphenated words as their parts ("турок-месхетинцев", "ұрып-соғып"): lexicons list the parts."""
+    if not any("-" in t.text for t in tokens):
+        return tokens
+    out: list[Token] = []
+    for token in tokens:
+        if "-" not in token.text:
+            out.append(token)
+            continue
+        start = token.start
+        for part in token.text.split("-"):
+            if part:
+                out.append(Token(part, start, start + len(part)))
+            start += len(part) + 1
+    return out
 
 
 def _structure(text: str, tokens: Sequence[Token]) -> tuple[list[int], list[bool]]:
@@ -247,7 +264,7 @@ class _Signals:
         r = self.r
         for cue, name, strong, pronoun, alone in (
             ("dehumanising", "dehumanisation", 0.9, 0.65, 0.3),
-            ("derogation", "derogation", 0.7, 0.45, 0.15),
+            ("derogation", "derogation", 0.8, 0.5, 0.15),
             ("threat", "threat", 0.95, 0.8, 0.55),
             ("violence_call", "violence_call", 0.95, 0.8, 0.55),
             ("expulsion", "expulsion", 0.85, 0.7, 0.35),
@@ -271,13 +288,16 @@ class _Signals:
         r = self.r
         ours = r.cues.get("in_group", [])
         weak = r.cues.get("vulnerable", [])
+        for m in r.cues.get("accusation", ()):
+            score, aim = self.aimed(m, 0.8, 0.65, 0.35)
+            self.add("accusation_in_mirror", score, [m], f"accusation+{aim} ({m.origin})")
         for m in r.cues.get("violence_claim", ()):
             by_group = r.near(m, r.targets, reach=1) or r.near(m, self.pronouns)
             if ours and r.near(m, ours, reach=1):
                 score = 0.85 if by_group else 0.75
                 self.add("accusation_in_mirror", score * m.weight, [m, *ours[:1]], "violence_claim+in_group")
             elif by_group and r.targets:
-                self.add("accusation_in_mirror", 0.55 * m.weight, [m], "violence_claim+group")
+                self.add("accusation_in_mirror", 0.65 * m.weight, [m], "violence_claim+group")
             if weak and r.near(m, weak, reach=1):
                 score = 0.85 if ours else 0.7
                 self.add("attack_on_vulnerable", score * m.weight, [m, *weak[:1]], "violence_claim+vulnerable")
@@ -310,6 +330,12 @@ class _Signals:
             span = clock or r.span(urgency[0])
             details["time"] = {"text": r.text[span[0] : span[1]], "span": list(span)}
             score += 0.1
+        if r.has("grievance") and gather:
+            kinds.append("grievance")
+            score += 0.15
+        if r.has("occasion") and not r.has("weapon"):
+            details["occasion"] = r.words[r.cues["occasion"][0].start]
+            score = min(score, 0.4)
         self.add("mobilisation", score, matches, "+".join(kinds))
         self.details["mobilisation"] = details
 
@@ -318,10 +344,17 @@ class _Signals:
         r = self.r
         claims = ("accusation_in_mirror", "attack_on_vulnerable")
         counter, check = r.strongest("counter"), r.strongest("fact_check")
-        news, report = r.strongest("news"), r.strongest("report")
+        report = r.strongest("report")
+        # One word ("police") does not make a news report, and news does not call anyone out.
+        news_cues = r.cues.get("news", [])
+        news = r.strongest("news") if sum(m.weight for m in news_cues) >= 0.9 else 0.0
+        if r.has("gather") or r.has("share") or r.has("violence_call"):
+            news = 0.0
         if counter:
+            # A clear condemnation ("we condemn", "don't fall for provocations") outweighs the hate it
+            # quotes; a bare modal ("нельзя", "болмайды") is as common in incitement as against it.
             self.context.append("counter_speech")
-            self.lower([*HALLMARKS, "mobilisation"], 1 - 0.85 * counter, "counter_speech")
+            self.lower([*HALLMARKS, "mobilisation"], 1 - (0.85 if counter >= 0.8 else 0.3) * counter, "counter_speech")
         if check:
             self.context.append("fact_check")
             self.lower(claims, 1 - 0.9 * check, "fact_check")
@@ -335,7 +368,7 @@ class _Signals:
         if any(r.quoted) and (counter or news or report):
             self.context.append("quoted")
             self.lower(HALLMARKS, 0.3, "quoted_to_condemn_or_report")
-        if r.has("reclaim") and r.has("in_group") and "slur" in self.scores:
+        if "slur" in self.scores and self._self_reference():
             self.context.append("reclaimed")
             self.lower(["slur"], 0.2, "reclaimed_term")
         if r.has("second_person") and not r.targets:
@@ -343,6 +376,16 @@ class _Signals:
             self.lower(["dehumanisation", "derogation", "threat", "violence_call"], 0.4, "aimed_at_a_person")
         if r.negated:
             self.context.append("negated")
+
+    def _self_reference(self) -> bool:
+        """A slur used of oneself ("we kikes", "биз, мамбеттер", "proud to be"): a reclaimed term, when
+        no threat or dehumanisation sits beside it."""
+        r = self.r
+        if any(self.scores.get(n, 0.0) >= 0.3 for n in ("threat", "violence_call", "dehumanisation", "expulsion")):
+            return False
+        first_person = [*r.cues.get("in_group", []), *r.cues.get("reclaim", [])]
+        slurs = [t for t in r.targets if t.detail == "derogatory"]
+        return any(0 <= s.start - f.start <= 3 for s in slurs for f in first_person) or r.has("reclaim")
 
     def result(self) -> SpeechResult:
         signals = [
@@ -367,8 +410,13 @@ class _Signals:
         danger = min(hate, 0.89)
         if hate >= 0.5 and mobilising >= 0.45:
             danger = min(1.0, hate + 0.3 * mobilising)
-        elif mobilising >= 0.45 and self.r.targets and hate >= 0.3:
+        elif mobilising >= 0.45 and self.r.targets and (hate >= 0.25 or (mobilising >= 0.6 and not self.context)):
+            # A call to gather or to spread the word that names a group, with no condemnation, fact-check
+            # or news around it: the shape of the Masanchi messages even when the words are mild.
             danger = max(hate, 0.55)
+        elif mobilising >= 0.6 and "grievance" in self.details.get("mobilisation", {}).get("kinds", ()):
+            # "Enough! Everyone to Masanchi tonight": a rallying cry, dangerous even with no group named.
+            danger = max(danger, 0.6)
         else:
             danger = max(danger, min(mobilising, 0.45))
         return SpeechResult(_severity(danger), round(danger, 3), tuple(signals), targets, tuple(self.context))

@@ -392,6 +392,12 @@ class SqliteStore:
                 "GROUP BY l ORDER BY count(*) DESC"
             ).fetchall()
         )
+        by_severity = dict(
+            c.execute(
+                "SELECT json_extract(data, '$.speech.severity') s, count(*) FROM enrichments WHERE stage='speech' "
+                "GROUP BY s ORDER BY count(*) DESC"
+            ).fetchall()
+        )
         return {
             "store": self.path,
             "schema_version": self.schema_version,
@@ -404,6 +410,7 @@ class SqliteStore:
             "by_source": by_source,
             "by_day": by_day,
             "by_language": by_language,
+            "by_severity": by_severity,
         }
 
     def hourly_counts(self, query: MessageQuery | None = None) -> list[tuple[str, str, int]]:
@@ -449,6 +456,31 @@ class SqliteStore:
         self.conn.execute(
             "UPDATE quarantine SET attempts=attempts+1, code=?, reason=? WHERE id=?", (code, reason, item_id)
         )
+
+    def speech_flags(self, severities: Sequence[str], limit: int = 20) -> list[dict[str, Any]]:
+        """Messages whose speech severity is one of ``severities``, highest score first, with the
+        message's id, time, source, channel, text and its ``speech`` enrichment."""
+        marks = ",".join("?" * len(severities))
+        rows = self.conn.execute(
+            "SELECT m.id, m.sent_at, m.source, m.channel, m.text, json_extract(e.data, '$.speech') "
+            "FROM enrichments e JOIN messages m ON m.rowid_ = e.message_rowid "
+            f"WHERE e.stage = 'speech' AND json_extract(e.data, '$.speech.severity') IN ({marks}) "
+            "ORDER BY json_extract(e.data, '$.speech.score') DESC, m.sent_at LIMIT ?",
+            (*severities, limit),
+        )
+        names = ("id", "sent_at", "source", "channel", "text", "speech")
+        return [{**dict(zip(names, row, strict=True)), "speech": orjson.loads(row[5])} for row in rows]
+
+    def hourly_speech_counts(self, severities: Sequence[str]) -> list[tuple[str, str, int]]:
+        """(hour as 'YYYY-MM-DDTHH' UTC, severity, messages) for the given speech severities."""
+        marks = ",".join("?" * len(severities))
+        rows = self.conn.execute(
+            "SELECT substr(m.sent_at, 1, 13) h, json_extract(e.data, '$.speech.severity') s, count(*) "
+            "FROM enrichments e JOIN messages m ON m.rowid_ = e.message_rowid "
+            f"WHERE e.stage = 'speech' AND s IN ({marks}) GROUP BY h, s ORDER BY h, s",
+            tuple(severities),
+        )
+        return [(str(h), str(s), int(n)) for h, s, n in rows]
 
     # -- speech labels (migration 0002) ---------------------------------------------------------------
 
