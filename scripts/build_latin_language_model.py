@@ -4,7 +4,8 @@ Kazakh and Russian are often typed in Latin letters in chats ("Salem, qalaisyn?"
 dela"). No packaged identifier knows these, so we transliterate Cyrillic text several ways (the
 spellings people actually use: q/k for қ, sh/w/6 for ш, 4 for ч ...) and count character n-grams per
 class. Training text: the CC0 demo data under src/flashpoint/data/demo/ (Kazakh, Russian and English
-messages, selected by deterministic rules below) plus the sentences written for this script.
+messages, selected by deterministic rules below, with the identifier's own word lists from
+src/flashpoint/data/language/) plus the sentences written for this script.
 Deterministic: a fixed seed, sorted inputs, sorted output. Run from the repository root:
 
     .venv/bin/python scripts/build_latin_language_model.py
@@ -18,7 +19,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from flashpoint.text.language import ngrams
+from flashpoint.text.language import KAZAKH_ONLY_LETTERS, load_word_list, ngrams
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "src" / "flashpoint" / "data" / "demo"
@@ -194,35 +195,11 @@ RU_MAP = {
     "ю": ["yu", "iu", "u"],
     "я": ["ya", "ia", "9"],
 }
-KK_LETTERS = set("әғқұіһ")
-RU_WORDS = set(
-    [
-        "и",
-        "в",
-        "с",
-        "по",
-        "на",
-        "что",
-        "как",
-        "это",
-        "уже",
-        "все",
-        "всё",
-        "есть",
-        "будет",
-        "если",
-        "когда",
-        "где",
-        "кто",
-        "для",
-        "от",
-        "из",
-        "так",
-        "тоже",
-        "нет",
-    ]
-)
-EN_WORDS = set(["the", "and", "is", "to", "in", "of", "we", "you", "are", "for", "on", "it", "this"])
+# The same lists the identifier uses (flashpoint/data/language/*.tsv), so training labels and run-time
+# evidence agree.
+KK_LETTERS = KAZAKH_ONLY_LETTERS
+RU_WORDS = frozenset(load_word_list("ru_words.tsv"))
+EN_WORDS = frozenset(load_word_list("en_words.tsv"))
 
 
 def transliterate(text: str, table: dict[str, list[str]], rng: random.Random) -> str:

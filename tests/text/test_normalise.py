@@ -15,11 +15,13 @@ from hypothesis import strategies as st
 
 from flashpoint.model import Enriched, Message
 from flashpoint.text import normalise
+from flashpoint.text.language import IdentifyLanguage
 from flashpoint.text.normalise import (
     NormaliseEvasion,
     kazakh_latin_to_cyrillic,
     looks_kazakh_latin,
     normalise_for_matching,
+    to_cyrillic_for,
 )
 
 n = normalise_for_matching
@@ -170,20 +172,103 @@ def test_looks_kazakh_latin_is_conservative() -> None:
     assert looks_kazakh_latin("s'ol")
 
 
-def test_stage_adds_text_norm() -> None:
+def _message(text: str) -> Enriched:
     message = Message.create(
         source="jsonl",
         channel="c",
         native_id="1",
         raw_sha256="x",
         sent_at=datetime(2020, 2, 7, tzinfo=UTC),
-        text="Уб1ть",
+        text=text,
     )
-    record = NormaliseEvasion()(Enriched(message).with_values(text_clean="Уб1ть"))
+    return Enriched(message).with_values(text_clean=text)
+
+
+def test_stage_adds_text_norm() -> None:
+    record = NormaliseEvasion()(IdentifyLanguage()(_message("Уб1ть")))
     assert record.values["text_norm"] == "убить"
     assert record.values["text_clean"] == "Уб1ть"
-    assert NormaliseEvasion.needs == frozenset({"text_clean"})
+    assert NormaliseEvasion.needs == frozenset({"text_clean", "language"})
     assert NormaliseEvasion.adds == frozenset({"text_norm"})
+    assert NormaliseEvasion.version == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Masanshyga barayiq!!!", "масаншыға барайық!!!"),
+        ("Salem, qalaisyn? Bugin auylda jinalys bolady", "салем, қалайсын? бугін ауылда жиналыс болады"),
+        (
+            "Agaiyn, bari Kordaiga jinalyndar, WhatsApp-qa jazyndar",
+            "ағайын, бари қордайға жиналындар, whatsapp-қа жазындар",
+        ),
+    ],
+)
+def test_stage_converts_latin_kazakh_when_the_message_is_kazakh(text: str, expected: str) -> None:
+    record = NormaliseEvasion()(IdentifyLanguage()(_message(text)))
+    assert record.values["language"]["language"] == "kk"
+    assert record.values["text_norm"] == expected
+
+
+def test_stage_converts_only_kazakh_looking_latin_words_in_cyrillic_kazakh() -> None:
+    record = NormaliseEvasion()(IdentifyLanguage()(_message("Бүгін Masanshyda жиналыс, WhatsApp-та жазыңдар, online")))
+    assert record.values["language"]["language"] == "kk"
+    assert record.values["text_norm"] == "бүгін масаншыда жиналыс, whatsapp-та жазыңдар, online"
+
+
+def test_stage_converts_in_code_switched_kazakh_russian() -> None:
+    record = NormaliseEvasion()(IdentifyLanguage()(_message("Короче, мен үйге кеттім, завтра Masanshyga барамыз")))
+    assert "kk" in record.values["language"]["mixed"]
+    assert "масаншыға" in record.values["text_norm"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please do not share unverified claims about Masanshy and Kordai",  # English
+        "Privet, kak dela? Segodnya sobranie v Masanchi",  # Russian in Latin letters
+        "Сегодня в Masanshy собрание, приходите",  # Russian with a Latin place name
+    ],
+)
+def test_stage_keeps_the_conservative_default_for_other_languages(text: str) -> None:
+    record = NormaliseEvasion()(IdentifyLanguage()(_message(text)))
+    assert record.values["language"]["language"] != "kk"
+    assert record.values["text_norm"] == normalise_for_matching(text)
+    assert "masanshy" in record.values["text_norm"] or "masanchi" in record.values["text_norm"]
+
+
+@pytest.mark.parametrize(
+    "language",
+    [None, {}, {"language": "ru", "mixed": [], "script": "Cyrl"}, {"language": "en", "mixed": [], "script": "Latn"}],
+)
+def test_no_kazakh_no_hook(language: dict[str, object] | None) -> None:
+    assert to_cyrillic_for(language) is None
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("Masanshyga", "масаншыға"),  # back vowels: g is ғ
+        ("barayiq", "барайық"),  # y after a vowel is й; ы after й
+        ("qalay", "қалай"),
+        ("Kordai", "қордай"),  # i after a vowel is й; k is қ
+        ("jinalys", "жиналыс"),  # i in a back word is и
+        ("kazak", "қазақ"),
+        ("aitshy", "айтшы"),  # "sh" wins over "ts"
+        ("keldi", "келді"),  # front vowels: g k i stay
+        ("bizge", "бізге"),
+        ("Sortobe", "сортобе"),  # mixed vowels (a name): left as it is
+        ("Qazaqstanğa", "қазақстанға"),  # 2021 alphabet: no guessing
+        ("s'ol", "шол"),  # 2018 apostrophes: no guessing
+    ],
+)
+def test_informal_kazakh_latin_reads_vowel_harmony(word: str, expected: str) -> None:
+    assert kazakh_latin_to_cyrillic(word) == expected
+
+
+def test_latin_word_with_trailing_exclamation_marks_is_still_a_word() -> None:
+    assert n("Ağaş!!") == "ағаш!!"
+    assert n("ok!!!") == "ok!!!"
 
 
 _MIXED = st.text(
@@ -206,11 +291,24 @@ def test_idempotent_and_clean(text: str) -> None:
     assert "\u200b" not in once
 
 
+def _hook(language: dict[str, object]) -> normalise.ToCyrillic:
+    hook = to_cyrillic_for(language)
+    assert hook is not None
+    return hook
+
+
+_KAZAKH_HOOKS = [
+    kazakh_latin_to_cyrillic,
+    _hook({"language": "kk", "mixed": [], "script": "Latn"}),
+    _hook({"language": "ru", "mixed": ["ru", "kk"], "script": "Cyrl"}),
+]
+
+
 @settings(max_examples=200, deadline=None)
-@given(st.text(max_size=60))
-def test_kazakh_hook_idempotent(text: str) -> None:
-    once = n(text, to_cyrillic=kazakh_latin_to_cyrillic)
-    assert n(once, to_cyrillic=kazakh_latin_to_cyrillic) == once
+@given(st.one_of(st.text(max_size=60), _MIXED), st.sampled_from(_KAZAKH_HOOKS))
+def test_kazakh_hook_idempotent(text: str, hook: normalise.ToCyrillic) -> None:
+    once = n(text, to_cyrillic=hook)
+    assert n(once, to_cyrillic=hook) == once
 
 
 @settings(max_examples=300, deadline=None)
@@ -218,7 +316,10 @@ def test_kazakh_hook_idempotent(text: str) -> None:
 def test_fast_path_agrees_with_full_path(text: str) -> None:
     for token in normalise._fold_characters(text).split():
         if normalise._FAST.fullmatch(token) and not normalise._TRIPLE.search(token):
-            assert normalise._normalise_token(token, normalise._default_to_cyrillic) == token.lower()
+            assert normalise._token_fixed_point(token, normalise._default_to_cyrillic) == token.lower()
+        if normalise._FAST_CYRILLIC.fullmatch(token) and not normalise._TRIPLE.search(token.lower()):
+            for hook in _KAZAKH_HOOKS:  # a hook only decides Latin words: Cyrillic ones may take the fast path
+                assert normalise._token_fixed_point(token, hook) == token.lower()
 
 
 def _load_sample() -> list[tuple[str, str]]:

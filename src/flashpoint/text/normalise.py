@@ -24,9 +24,12 @@ needs one lowercase spelling per word. ``normalise_for_matching`` gives it, in t
      after a letter is с. Digits at a word's edge never change, so "2025", "10:30", "1раз", "20тыс" stay;
    - a Latin-only word stays Latin (English is never turned into Cyrillic) unless it is
      marked as Kazakh Latin: a 2021 letter (ä ğ ı ñ ö ū ü ş) or a 2018 apostrophe letter
-     inside the word (s'ol, a'n'gime). Pass ``to_cyrillic`` to decide otherwise, e.g.
-     ``to_cyrillic=kazakh_latin_to_cyrillic`` once language identification says the text is
-     Kazakh ("Masanshy" → "масаншы"), or ``lambda w: None`` to convert nothing.
+     inside the word (s'ol, a'n'gime). Pass ``to_cyrillic`` to decide otherwise:
+     ``to_cyrillic_for(language)`` gives the policy for the language stage's result (the
+     ``NormaliseEvasion`` stage uses it): in a Kazakh message, Latin words that look Kazakh become
+     Cyrillic, informal chat spellings and vowel harmony included ("Masanshyga barayiq" →
+     "масаншыға барайық"); ``lambda w: None`` converts nothing. Trailing "!" or "|" after a
+     Latin word is punctuation, not a disguised letter.
 4. Lowercase (casefold), then runs of 3+ identical letters squeezed to one ("ааааксакала" →
    "аксакала"). Doubles are kept: Russian and Kazakh spell them ("масса", "Аллах", "ссылка").
 
@@ -35,8 +38,9 @@ The result is idempotent (each token is normalised to a fixed point) and never r
 Limits: Latin u is и inside a word (the data's дeбuлы, xyuлo) but у at a word's start, so
 "u б и т ь" gives "убить" while "xyuлo" gives "хуило". Censoring with * % or dots ("х..",
 "по%уй") is not undone: the letter is gone. Transliterated Russian ("ubit'") stays Latin. Words
-with German or Turkish ä ö ü ş ğ ı are read as Kazakh 2021 Latin: language identification should
-pass ``to_cyrillic`` for such texts. Three space-separated one-letter words that are all
+with German or Turkish ä ö ü ş ğ ı are read as Kazakh 2021 Latin by the default policy. Informal
+Kazakh Latin is a guess: ү ө ұ typed as u o u stay у о у ("bugin" → "бугін"), and "ng" is ң even
+in "dungan". Three space-separated one-letter words that are all
 ordinary short words ("и я в") are not joined; four or more single letters always are.
 
 Measured on the 126 rows of the VK Russian Distorted Toxicity corpus marked distorted
@@ -61,13 +65,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from flashpoint.model import Enriched
+from flashpoint.text.language import latin_model
 
 ToCyrillic = Callable[[str], str | None]
 
@@ -168,7 +173,13 @@ def _homoglyphs() -> _Homoglyphs:
 def _kazakh_table(name: str, informal: bool) -> tuple[dict[str, str], re.Pattern[str]]:
     table = {latin: cyr for latin, cyr, status, *_ in _rows(name) if informal or status == "official"}
     keys = sorted(table, key=len, reverse=True)
-    return table, re.compile("|".join(re.escape(k) for k in keys))
+    return table, re.compile("|".join(_key_pattern(key, keys) for key in keys))
+
+
+def _key_pattern(key: str, keys: list[str]) -> str:
+    """A digraph yields to one that starts on its last letter: "aitshy" is ай-т-шы, not ай-ц-хы."""
+    overlapping = sorted({k[1:] for k in keys if len(k) == 2 == len(key) and k[0] == key[1]})
+    return re.escape(key) + (f"(?!{'|'.join(map(re.escape, overlapping))})" if overlapping else "")
 
 
 # --- Kazakh Latin -------------------------------------------------------------------------------
@@ -183,17 +194,42 @@ def kazakh_latin_to_cyrillic(word: str, *, informal: bool = True) -> str:
 
     The 2021 table is used when the word has a 2021 letter (ä ğ ı ñ ö ū ü ş ç), otherwise the
     2018 table (apostrophe letters; y is ы, as informal chat also writes it). ``informal`` adds
-    chat spellings (sh ch zh gh ng kh ya yu ts w x c). Characters with no mapping are kept.
+    chat spellings (sh ch zh gh ng kh ya yu ts w x c) and, for a word with no 2021 or apostrophe
+    letter, reads its ambiguous letters by vowel harmony (``_informal_harmony``). Characters with
+    no mapping are kept.
 
     >>> kazakh_latin_to_cyrillic("Qazaqstanğa"), kazakh_latin_to_cyrillic("s'ol")
     ('қазақстанға', 'шол')
-    >>> kazakh_latin_to_cyrillic("Masanshy")
-    'масаншы'
+    >>> kazakh_latin_to_cyrillic("Masanshyga"), kazakh_latin_to_cyrillic("barayiq")
+    ('масаншыға', 'барайық')
     """
     lowered = word.casefold().replace("i\u0307", "i")
-    name = "kazakh_latin_2021.tsv" if _KAZAKH_2021.intersection(lowered) else "kazakh_latin_2018.tsv"
-    table, pattern = _kazakh_table(name, informal)
-    return pattern.sub(lambda m: table[m.group()], lowered)
+    modern = bool(_KAZAKH_2021.intersection(lowered))
+    table, pattern = _kazakh_table("kazakh_latin_2021.tsv" if modern else "kazakh_latin_2018.tsv", informal)
+    cyrillic = pattern.sub(lambda m: table[m.group()], lowered)
+    if informal and not modern and "'" not in lowered:
+        return _informal_harmony(cyrillic)
+    return cyrillic
+
+
+_AFTER_VOWEL_Y = re.compile(r"(?<=[аео])[ыі]")
+_BACK_VOWELS = frozenset("аоы")
+_BACK_FOLDS = str.maketrans({"г": "ғ", "к": "қ", "і": "и"})
+
+
+def _informal_harmony(word: str) -> str:
+    """Chat Kazakh in plain Latin letters leaves г/ғ, к/қ, і/и/ы and й/ы to the reader; read them as
+    Kazakh does: y or i after a, e, o is й ("qalay", "Kordai"); in a back-vowel word (а о ы, no е)
+    g is ғ, k is қ, i is и, and ы after й ("Masanshyga" → "масаншыға", "barayiq" → "барайық",
+    "jinalys" → "жиналыс"). Front-vowel and mixed words (loans, "Sortobe") are left as they are.
+
+    >>> _informal_harmony("бараыіқ"), _informal_harmony("кордаі"), _informal_harmony("келді")
+    ('барайық', 'қордай', 'келді')
+    """
+    word = _AFTER_VOWEL_Y.sub("й", word)
+    if "е" in word or _BACK_VOWELS.isdisjoint(word):
+        return word
+    return word.replace("йі", "йы").translate(_BACK_FOLDS)
 
 
 def looks_kazakh_latin(word: str) -> bool:
@@ -212,6 +248,52 @@ def _default_to_cyrillic(word: str) -> str | None:
     return kazakh_latin_to_cyrillic(word) if looks_kazakh_latin(word) else None
 
 
+# --- the policy for Latin words, from the language stage's result --------------------------------
+
+
+def _kazakh_latin_message_word(word: str) -> str | None:
+    """In a Kazakh message written in Latin letters: every Latin word but the English-looking ones."""
+    if not looks_kazakh_latin(word):
+        language, probability = latin_model().classify([word.casefold()])
+        if language == "en" and probability >= _SURE:
+            return None  # "WhatsApp", "online", "link" stay
+    return kazakh_latin_to_cyrillic(word)
+
+
+def _kazakh_looking_word(word: str) -> str | None:
+    """In a Cyrillic Kazakh (or Kazakh-Russian) message, Latin words are mostly names and English:
+    only those the Latin n-gram model reads as Kazakh are converted ("Masanshyga", "jinalys")."""
+    if not looks_kazakh_latin(word):
+        language, probability = latin_model().classify([word.casefold()])
+        if language != "kk" or probability < _SURE:
+            return None
+    return kazakh_latin_to_cyrillic(word)
+
+
+_SURE = 0.9
+
+
+def to_cyrillic_for(language: Mapping[str, Any] | None) -> ToCyrillic | None:
+    """The ``to_cyrillic`` policy for a message, given the ``language`` stage's value.
+
+    Kazakh (``language`` kk, or kk among ``mixed``): Latin words that look Kazakh become Cyrillic
+    with the informal spellings (sh ch zh ng ...); in a Latin-script message that is every word the
+    n-gram model does not read as English, in a Cyrillic one only those it reads as Kazakh. Any
+    other language: None, the conservative default (only marked Kazakh Latin, "Ağaş", "s'ol").
+
+    >>> hook = to_cyrillic_for({"language": "kk", "mixed": [], "script": "Latn"})
+    >>> normalise_for_matching("Masanshyga barayiq! WhatsApp", to_cyrillic=hook)
+    'масаншыға барайық! whatsapp'
+    >>> to_cyrillic_for({"language": "ru", "mixed": [], "script": "Cyrl"}) is None
+    True
+    """
+    if not language:
+        return None
+    if language.get("language") != "kk" and "kk" not in (language.get("mixed") or ()):
+        return None
+    return _kazakh_latin_message_word if language.get("script") in ("Latn", "mixed") else _kazakh_looking_word
+
+
 # --- words --------------------------------------------------------------------------------------
 
 _KAZAKH_CYRILLIC = frozenset("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
@@ -223,6 +305,8 @@ _LETTERS = re.compile(r"[^\W\d_]+")
 _LETTERS_BEFORE = re.compile(r"[^\W\d_]+$")
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")
 _FAST = re.compile(r"[^\w@$]*(?:[а-яА-ЯәғқңөұүһіӘҒҚҢӨҰҮҺІ]+|[a-zA-Z]+)[^\w@$]*")
+# With a ``to_cyrillic`` hook only Cyrillic tokens can skip the full path: the hook decides Latin words.
+_FAST_CYRILLIC = re.compile(r"[^\w@$]*[а-яА-ЯәғқңөұүһіӘҒҚҢӨҰҮҺІ]+[^\w@$]*")
 _TRIPLE = re.compile(r"(.)\1\1")
 
 
@@ -292,13 +376,14 @@ def _normalise_word(word: str, to_cyrillic: ToCyrillic) -> str:
     runs = _script_runs(word)
     h = _homoglyphs()
     if runs == ["l"]:
-        letters_only = word.replace("'", "")
-        converted = to_cyrillic(word) if letters_only.isalpha() else None
+        # "barayiq!!!": the exclamation marks are punctuation here, not letters in disguise.
+        core = word.rstrip("!|")
+        converted = to_cyrillic(core) if core.replace("'", "").isalpha() else None
         if converted is None:
             return word
-        word, runs = converted, _script_runs(converted)
-    if "c" not in runs or _is_brand_with_suffix(word, runs, h):
-        return word
+        word, runs = converted + word[len(core) :], _script_runs(converted)
+    if "c" not in runs or _is_brand_with_suffix(word, runs, h) or (runs == ["c"] and word.rstrip("!|").isalpha()):
+        return word  # nothing to map: no Latin letter, digit or symbol between letters
     return _map_cyrillic_word(word, h)
 
 
@@ -326,12 +411,15 @@ def _token_once(token: str, to_cyrillic: ToCyrillic) -> str:
 @lru_cache(maxsize=1 << 16)
 def _normalise_token(token: str, to_cyrillic: ToCyrillic | None) -> str:
     """One token to its fixed point. Cached: chat repeats its words (a pure function of its args)."""
-    if to_cyrillic is None:
-        if _FAST.fullmatch(token):
-            lowered = token.lower()  # one script, no substitutes: only case and repeats to fold
-            if not _TRIPLE.search(lowered):
-                return lowered
-        to_cyrillic = _default_to_cyrillic
+    if (_FAST if to_cyrillic is None else _FAST_CYRILLIC).fullmatch(token):
+        lowered = token.lower()  # one script, no substitutes: only case and repeats to fold
+        if not _TRIPLE.search(lowered):
+            return lowered
+    return _token_fixed_point(token, to_cyrillic or _default_to_cyrillic)
+
+
+def _token_fixed_point(token: str, to_cyrillic: ToCyrillic) -> str:
+    """The full path: every rule, applied until the token no longer changes."""
     if _PROTECTED.match(token):
         return token
     for _ in range(6):
@@ -385,12 +473,17 @@ def normalise_for_matching(text: str, *, to_cyrillic: ToCyrillic | None = None) 
 
 
 class NormaliseEvasion:
-    """Adds ``text_norm``: ``text_clean`` normalised for lexicon matching (the original is kept)."""
+    """Adds ``text_norm``: ``text_clean`` normalised for lexicon matching (the original is kept).
+
+    The ``language`` value decides Latin words (``to_cyrillic_for``): Kazakh typed in Latin letters
+    ("Masanshyga barayiq") becomes Cyrillic ("масаншыға барайық") when the message is Kazakh.
+    """
 
     name: ClassVar[str] = "normalise_evasion"
-    version: ClassVar[int] = 1
-    needs: ClassVar[frozenset[str]] = frozenset({"text_clean"})
+    version: ClassVar[int] = 2  # 2: Latin words of Kazakh messages are converted to Cyrillic
+    needs: ClassVar[frozenset[str]] = frozenset({"text_clean", "language"})
     adds: ClassVar[frozenset[str]] = frozenset({"text_norm"})
 
     def __call__(self, record: Enriched) -> Enriched:
-        return record.with_values(text_norm=normalise_for_matching(record.values["text_clean"]))
+        hook = to_cyrillic_for(record.values.get("language"))
+        return record.with_values(text_norm=normalise_for_matching(record.values["text_clean"], to_cyrillic=hook))
