@@ -374,3 +374,19 @@ def test_train_speech_exits_3_when_nothing_is_usable(cli: Callable[..., Result],
     assert cli("train", "speech", "--data", str(LABELLED), "--text-column", "body").exit_code == 3
     assert cli("train", "speech").exit_code == 2  # neither --data nor --from-store
     assert not (tmp_path / "store" / "models").exists()
+
+
+def test_scoring_one_text_at_a_time_equals_the_batch_path() -> None:
+    """The stage scores candidates one by one through a plain-Python path; it must agree with
+    scikit-learn's sparse path to rounding, for two and for several classes."""
+    from flashpoint.speech.suite import load_suite
+
+    cases = load_suite().cases[::7][:400]
+    texts = [c.text for c in cases]
+    for labels in ([c.label for c in cases], [c.functionality[:3] for c in cases]):
+        model = SpeechModel().fit(texts, labels)
+        head = model.label_head
+        assert head is not None
+        batch = head.probabilities(model.transform(texts))
+        one_by_one = [head.probabilities_of(model.features_of(t)) for t in texts]
+        assert abs(batch - one_by_one).max() < 1e-9
