@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import orjson
 from click.testing import CliRunner
@@ -72,7 +73,7 @@ def test_analyze_reads_a_million_lines_in_constant_memory() -> None:
 
 def test_eval_speech_reports_per_functionality_and_language(tmp_path: Path) -> None:
     table = tmp_path / "suite.md"
-    code, _, output = run("eval", "speech", "--language", "en", "--split", "dev", "--markdown", str(table))
+    code, _, _ = run("eval", "speech", "--language", "en", "--split", "dev", "--markdown", str(table))
     assert code == 0
     text = table.read_text(encoding="utf-8")
     functionalities = {c.functionality for c in load_suite().cases}
@@ -82,9 +83,9 @@ def test_eval_speech_reports_per_functionality_and_language(tmp_path: Path) -> N
 
 def test_the_model_reads_only_candidates_and_moves_the_score() -> None:
     class Recorder(SpeechModel):
-        seen: list[str] = []
+        seen: ClassVar[list[str]] = []
 
-        def predict_proba(self, texts):  # type: ignore[no-untyped-def, override]
+        def predict_proba(self, texts):  # type: ignore[no-untyped-def]
             self.seen.extend(texts)
             return [{"dangerous": 0.95, "not_dangerous": 0.05} for _ in texts]
 

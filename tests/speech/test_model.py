@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import orjson
 import pytest
-import scipy.sparse as sp  # type: ignore[import-untyped]
+import scipy.sparse as sp
 from click.testing import CliRunner, Result
 from numpy.typing import NDArray
 from sklearn.feature_extraction.text import HashingVectorizer

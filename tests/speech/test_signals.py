@@ -71,7 +71,7 @@ def test_the_masanchi_message_is_critical_with_place_and_time(language: str, tex
 
 def test_time_of_a_call_is_extracted() -> None:
     result = read("Все едем в Масанчи в 21:00, наших бьют", "ru")
-    details = result.signal("mobilisation").details  # type: ignore[union-attr]
+    details = result.signal("mobilisation").details
     assert details["time"]["text"] == "21:00" and details["place"]["text"] == "масанчи"
 
 
