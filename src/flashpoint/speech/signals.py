@@ -385,7 +385,8 @@ class _Signals:
             return False
         first_person = [*r.cues.get("in_group", []), *r.cues.get("reclaim", [])]
         slurs = [t for t in r.targets if t.detail == "derogatory"]
-        return any(0 <= s.start - f.start <= 3 for s in slurs for f in first_person) or r.has("reclaim")
+        near = any(0 <= s.start - f.start <= 3 for s in slurs for f in first_person)
+        return near or r.strongest("reclaim") >= 0.8
 
     def result(self) -> SpeechResult:
         signals = [
