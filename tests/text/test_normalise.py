@@ -190,7 +190,7 @@ def test_stage_adds_text_norm() -> None:
     assert record.values["text_clean"] == "Уб1ть"
     assert NormaliseEvasion.needs == frozenset({"text_clean", "language"})
     assert NormaliseEvasion.adds == frozenset({"text_norm"})
-    assert NormaliseEvasion.version == 2
+    assert NormaliseEvasion.version == 3
 
 
 @pytest.mark.parametrize(
@@ -355,3 +355,17 @@ def test_real_distorted_russian_moves_towards_corrections() -> None:
     assert exact >= 44
     assert closer >= 50
     assert further <= 4
+
+
+def test_english_messages_keep_their_latin_words() -> None:
+    """In an English message a word mostly in Latin letters is Latin, whatever look-alikes or
+    digits disguise it; a Russian word in a Russian message still reads as Cyrillic."""
+    english = NormaliseEvasion()(IdentifyLanguage()(_message("kіll all the Dung4ns, d3ath to them in 2024")))
+    assert english.values["text_norm"] == "kill all the dungans, death to them in 2024"
+    russian = NormaliseEvasion()(IdentifyLanguage()(_message("дeбuлы вы все, уб1ть вас мало")))
+    assert russian.values["text_norm"] == "дебилы вы все, убить вас мало"
+
+
+def test_latin_barred_o_and_a_leading_zero_read_as_kazakh_and_kyrgyz_letters() -> None:
+    assert normalise_for_matching("ɵлтypyш") == "өлтуруш"
+    assert normalise_for_matching("0рыстар кетсін") == "орыстар кетсін"

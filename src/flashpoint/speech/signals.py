@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +48,8 @@ _QUOTES_OPEN = frozenset("«“„")
 _QUOTES_CLOSE = frozenset("»”")
 _QUOTES_BOTH = frozenset("\"'")
 _POSTPOSED_NEGATION = frozenset({"емес", "эмес", "жоқ", "жок"})
+_CLAUSE_BREAK = frozenset(",.!?;:—–")
+_NIGHT_WORDS = frozenset({"ночью", "вечером", "түнде", "кешке", "түндө", "кечинде", "tonight", "this evening"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +167,7 @@ def _read(text: str, language: str, lexicon: Lexicon) -> _Reading | None:
     sentence, quoted = _structure(text, tokens)
     cues: dict[str, list[Match]] = {}
     negated: dict[str, list[Match]] = {}
+    matches = _strongest_per_span(matches)
     negators = [m for m in matches if m.kind == "cue" and m.label == "negation"]
     targets = []
     for m in matches:
@@ -171,7 +175,7 @@ def _read(text: str, language: str, lexicon: Lexicon) -> _Reading | None:
             targets.append(m)
         elif m.label == "negation":
             cues.setdefault("negation", []).append(m)
-        elif m.negated or _is_negated(m, negators, words, sentence):
+        elif m.negated or _is_negated(m, negators, tokens, text):
             negated.setdefault(m.label, []).append(m)
         else:
             cues.setdefault(m.label, []).append(m)
@@ -216,13 +220,28 @@ def _structure(text: str, tokens: Sequence[Token]) -> tuple[list[int], list[bool
     return sentence, quoted
 
 
-def _is_negated(match: Match, negators: Sequence[Match], words: Sequence[str], sentence: Sequence[int]) -> bool:
-    """A negation up to two words before (ru, en) or a postposed емес/жоқ right after (kk, ky)."""
+def _is_negated(match: Match, negators: Sequence[Match], tokens: Sequence[Token], text: str) -> bool:
+    """A negation one or two words before the cue in the same clause (ru, en: "не убьём", "won't
+    kill"), or a postposed емес/жоқ right after it (kk, ky). A comma ends the negation's reach:
+    in "терпеть их не могу, твари они" the "не" does not reach "твари"."""
     for n in negators:
-        if sentence[n.start] == sentence[match.start] and 0 < match.start - n.start <= 2:
+        if 0 < match.start - n.start <= 2 and not _CLAUSE_BREAK.intersection(
+            text[tokens[n.end - 1].end : tokens[match.start].start]
+        ):
             return True
     after = match.end
-    return after < len(words) and words[after] in _POSTPOSED_NEGATION
+    return after < len(tokens) and tokens[after].text in _POSTPOSED_NEGATION
+
+
+def _strongest_per_span(matches: list[Match]) -> list[Match]:
+    """One match per cue and span: a word listed in two languages' files counts once, at its
+    strongest weight."""
+    best: dict[tuple[str, str, int, int], Match] = {}
+    for m in matches:
+        key = (m.kind, m.label, m.start, m.end)
+        if key not in best or m.weight > best[key].weight:
+            best[key] = m
+    return list(best.values()) if len(best) < len(matches) else matches
 
 
 class _Signals:
@@ -348,8 +367,10 @@ class _Signals:
         # One word ("police") does not make a news report, and news does not call anyone out.
         news_cues = r.cues.get("news", [])
         news = r.strongest("news") if sum(m.weight for m in news_cues) >= 0.9 else 0.0
-        if r.has("gather") or r.has("share") or r.has("violence_call"):
-            news = 0.0
+        calls = [*r.cues.get("gather", []), *r.cues.get("share", []), *r.cues.get("violence_call", [])]
+        reported = r.cues.get("report", [])
+        if any(not any(q.start < c.start for q in reported) for c in calls):
+            news = 0.0  # news reports a call; it does not make one
         if counter:
             # A clear condemnation ("we condemn", "don't fall for provocations") outweighs the hate it
             # quotes; a bare modal ("нельзя", "болмайды") is as common in incitement as against it.
@@ -376,6 +397,15 @@ class _Signals:
             self.lower(["dehumanisation", "derogation", "threat", "violence_call"], 0.4, "aimed_at_a_person")
         if r.negated:
             self.context.append("negated")
+
+    def _at_night(self) -> bool:
+        """Whether the call is for the evening or the night: mobs gather after dark, civic protests
+        in office hours."""
+        time = self.details.get("mobilisation", {}).get("time", {}).get("text", "")
+        hour = re.search(r"(\d{1,2})(?:[:.]\d\d)?", time)
+        if hour:
+            return int(hour[1]) >= 20 or int(hour[1]) <= 5
+        return time in _NIGHT_WORDS
 
     def _self_reference(self) -> bool:
         """A slur used of oneself ("we kikes", "биз, мамбеттер", "proud to be"): a reclaimed term, when
@@ -415,7 +445,11 @@ class _Signals:
             # A call to gather or to spread the word that names a group, with no condemnation, fact-check
             # or news around it: the shape of the Masanchi messages even when the words are mild.
             danger = max(hate, 0.55)
-        elif mobilising >= 0.6 and "grievance" in self.details.get("mobilisation", {}).get("kinds", ()):
+        elif (
+            mobilising >= 0.6
+            and "grievance" in self.details.get("mobilisation", {}).get("kinds", ())
+            and (self.r.targets or self.pronouns or self.r.has("in_group") or self._at_night())
+        ):
             # "Enough! Everyone to Masanchi tonight": a rallying cry, dangerous even with no group named.
             danger = max(danger, 0.6)
         else:

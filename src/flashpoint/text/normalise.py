@@ -88,6 +88,8 @@ _INVISIBLE = (
 )
 _APOSTROPHES = "\u2018\u2019\u02bc\u02bb\u0060\u00b4\u2032"
 _KEEP_PRECOMPOSED = frozenset("йЙ")
+# Letters of other scripts typed for a Cyrillic letter they look like: Latin barred o for ө.
+_SCRIPT_TWINS = {"\u0275": "ө", "\u019f": "Ө"}
 
 
 def _marks() -> list[int]:
@@ -112,6 +114,7 @@ def _fold_tables() -> tuple[dict[int, str | None], frozenset[str]]:
     table: dict[int, str | None] = dict.fromkeys(_INVISIBLE + _marks())
     table.update(_cyrillic_folds())
     table.update({ord(a): "'" for a in _APOSTROPHES})
+    table.update({ord(a): b for a, b in _SCRIPT_TWINS.items()})
     return table, frozenset(map(chr, table))  # a set test is faster than a regex class this big
 
 
@@ -349,7 +352,7 @@ def _map_cyrillic_word(word: str, h: _Homoglyphs) -> str:
         if ch in h.letters:
             target = h.initial.get(ch, h.letters[ch]) if i == 0 else h.letters[ch]
             out.append("і" if kazakh and ch in "iI" else target)
-        elif letters >= 2 and ch in h.digits and before and after:
+        elif letters >= 2 and ch in h.digits and (before or (i == 0 and ch == "0")) and after:
             out.append("і" if kazakh and ch == "1" else h.digits[ch])
         elif ch in h.symbols and _symbol_applies(ch, word, i, before, after):
             out.append(h.symbols[ch])
@@ -472,6 +475,38 @@ def normalise_for_matching(text: str, *, to_cyrillic: ToCyrillic | None = None) 
     return " ".join(_join_spaced(tokens, to_cyrillic))
 
 
+# Cyrillic letters that look like Latin ones, and digits and symbols typed for Latin letters.
+_LATIN_TWINS = str.maketrans(
+    {"а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "х": "x", "у": "y", "к": "k", "м": "m", "т": "t",
+     "і": "i", "ј": "j", "ѕ": "s", "ԁ": "d", "ӏ": "l", "һ": "h", "в": "b", "н": "h", "ԛ": "q", "ԝ": "w"}
+)  # fmt: skip
+_LATIN_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
+_MIXED_WORD = re.compile(r"[\w@$]+")
+_INNER_LEET = re.compile(r"(?<=[A-Za-z])[0134578@$]+(?=[A-Za-z])")
+
+
+def latinise_english(text: str) -> str:
+    """For an English message: words mostly in Latin letters get their Cyrillic look-alikes and
+    their digits or symbols back as Latin letters ("kіll" with a Cyrillic і, "Dung4ns", "d3ath").
+    Run before :func:`normalise_for_matching`, which would read such words as disguised Cyrillic.
+
+    >>> latinise_english("kіll all the Dungаns, d3ath to them, 2024")
+    'kill all the Dungans, death to them, 2024'
+    """
+    return _MIXED_WORD.sub(_latinise_word, text)
+
+
+def _latinise_word(match: re.Match[str]) -> str:
+    word = match.group()
+    latin = sum(1 for ch in word if _is_latin(ch))
+    cyrillic = [ch for ch in word if _is_cyrillic(ch)]
+    if cyrillic:
+        if latin < len(cyrillic) or any(ch.lower().translate(_LATIN_TWINS) == ch.lower() for ch in cyrillic):
+            return word  # a Cyrillic word, or one with a letter Latin has no twin for
+        word = "".join(ch.lower().translate(_LATIN_TWINS) if _is_cyrillic(ch) else ch for ch in word)
+    return _INNER_LEET.sub(lambda m: m.group().translate(_LATIN_LEET), word)
+
+
 class NormaliseEvasion:
     """Adds ``text_norm``: ``text_clean`` normalised for lexicon matching (the original is kept).
 
@@ -480,10 +515,15 @@ class NormaliseEvasion:
     """
 
     name: ClassVar[str] = "normalise_evasion"
-    version: ClassVar[int] = 2  # 2: Latin words of Kazakh messages are converted to Cyrillic
+    # 2: Latin words of Kazakh messages are converted to Cyrillic; 3: English words keep their Latin
+    version: ClassVar[int] = 3
     needs: ClassVar[frozenset[str]] = frozenset({"text_clean", "language"})
     adds: ClassVar[frozenset[str]] = frozenset({"text_norm"})
 
     def __call__(self, record: Enriched) -> Enriched:
-        hook = to_cyrillic_for(record.values.get("language"))
-        return record.with_values(text_norm=normalise_for_matching(record.values["text_clean"], to_cyrillic=hook))
+        language = record.values.get("language")
+        text = record.values["text_clean"]
+        if language and language.get("language") == "en":
+            text = latinise_english(text)
+        hook = to_cyrillic_for(language)
+        return record.with_values(text_norm=normalise_for_matching(text, to_cyrillic=hook))
