@@ -45,7 +45,9 @@ def hourly_timeline_svg(
         bucket[series] = bucket.get(series, 0) + n
     series_names = sorted({s for _, s, _ in counts})
     colour = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(series_names)}
-    start, end = min(per_hour), max(per_hour) + timedelta(hours=1)
+    # The axis covers the data and every mark (a mark just past the last bar must still show).
+    mark_hours = [m.astimezone(UTC).replace(minute=0, second=0, microsecond=0) for m, _ in marks]
+    start, end = min([*per_hour, *mark_hours]), max([*per_hour, *mark_hours]) + timedelta(hours=1)
     hours = int((end - start).total_seconds() // 3600)
     left, right, top, bottom = 60, 20, 40, 60
     plot_w, plot_h = width - left - right, height - top - bottom
