@@ -54,13 +54,7 @@ class Context:
     def store(self) -> SqliteStore:
         """The existing store; commands that only read refuse to create one at a mistyped path."""
         if self._store is None:
-            if self.config.store.path != ":memory:" and not Path(self.config.store.path).exists():
-                raise StoreError(
-                    "no_store",
-                    f"there is no store at {self.config.store.path}: check --store or $FLASHPOINT_STORE, "
-                    "or create one with `flashpoint ingest`",
-                )
-            self._store = SqliteStore.from_config(self.config)
+            self._store = SqliteStore.existing(self.config)
         return self._store
 
     def runner(self, create: bool = False) -> EmbeddedRunner:

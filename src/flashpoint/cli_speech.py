@@ -84,23 +84,8 @@ class SpeechContext:
     @property
     def store(self) -> SqliteStore:
         if self._store is None:
-            if self.config.store.path != ":memory:" and not Path(self.config.store.path).exists():
-                raise StoreError(
-                    "no_store",
-                    f"there is no store at {self.config.store.path}: check --store or $FLASHPOINT_STORE, "
-                    "or create one with `flashpoint ingest`",
-                )
-            self._store = SqliteStore.from_config(self.config)
+            self._store = SqliteStore.existing(self.config)
         return self._store
-
-
-def default_model_dir(config: Config) -> Path:
-    """Where the pipeline looks for the trained model, so where training writes it: the config's
-    ``speech.model``, else ``models/speech`` beside the store."""
-    if config.speech.model:
-        return Path(config.speech.model)
-    folder = Path(".") if config.store.path == ":memory:" else Path(config.store.path).resolve().parent
-    return folder / "models" / "speech"
 
 
 def _fail(exc: FlashpointError) -> None:
@@ -188,7 +173,7 @@ def train_speech(
             )
             sys.exit(EXIT_NOTHING_USABLE)
         report = train_model(data, test_size=test_size, seed=seed)
-        target = report.model.save(out_dir or default_model_dir(obj.config))
+        target = report.model.save(out_dir or obj.config.speech.model_path(obj.config.store.path))
     if as_json:
         result = {**report.as_dict(), "model": str(target), "rejected": [_rejected(r) for r in data.rejected]}
         out.print_json(orjson.dumps(result).decode())

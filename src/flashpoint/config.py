@@ -63,12 +63,20 @@ class SpeechConfig:
     model: str = ""
     use_model: bool = True
 
+    def model_path(self, store_path: str) -> Path:
+        """Where training writes the model and the pipeline looks for it: ``model``, else
+        ``models/speech`` beside the store."""
+        if self.model:
+            return Path(self.model)
+        folder = Path(".") if store_path == ":memory:" else Path(store_path).resolve().parent
+        return folder / "models" / "speech"
+
     def model_dir(self, store_path: str) -> Path | None:
-        """Where the pipeline's trained model lives, or None to run the rules alone."""
-        if not self.use_model:
+        """The trained model the pipeline runs, or None to run the rules alone."""
+        path = self.model_path(store_path)
+        if not self.use_model or not (self.model or (path / "model.json").is_file()):
             return None
-        path = Path(self.model) if self.model else Path(store_path).resolve().parent / "models" / "speech"
-        return path if (path / "model.json").is_file() or self.model else None
+        return path
 
 
 @dataclass(frozen=True)

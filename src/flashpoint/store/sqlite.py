@@ -117,6 +117,18 @@ class SqliteStore:
             raise StoreError("store_open", f"cannot open the store {self.path}: {exc}") from exc
 
     @staticmethod
+    def existing(config: Config) -> SqliteStore:
+        """The store a config names, which must exist: commands that only read refuse to create one
+        at a mistyped path."""
+        if config.store.path != ":memory:" and not Path(config.store.path).exists():
+            raise StoreError(
+                "no_store",
+                f"there is no store at {config.store.path}: check --store or $FLASHPOINT_STORE, "
+                "or create one with `flashpoint ingest`",
+            )
+        return SqliteStore.from_config(config)
+
+    @staticmethod
     def from_config(config: Config) -> SqliteStore:
         """The store a config names, sealing raw records with its archive key. Refuses keys other
         than those the store was first written with."""
