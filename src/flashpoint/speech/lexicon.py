@@ -11,7 +11,8 @@ file live in ``flashpoint/data/speech``:
 
 A pattern is one or more space-separated tokens, lowercase and normalised (ё written е). A token
 ``word`` equals the word as written, ``word*`` is a prefix of it, ``=word`` equals its lemma (a
-dictionary's lemma can surprise: "турке", a coffee pot, has the lemma "турок", a Turk). Target patterns
+dictionary's lemma can surprise: "турке", a coffee pot, has the lemma "турок", a Turk; and only
+words that start with the lemma's first two letters are lemmatised). Target patterns
 apply to every message whatever its language (people switch languages mid-sentence); cue patterns
 apply in their own language, except that cues of four letters or more apply to all (a short word
 such as Kazakh "не", "what", is Russian "not").
@@ -25,7 +26,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -118,6 +119,10 @@ class Lexicon:
             else:
                 self._exact.setdefault(first, []).append(entry)
         self._prefix_lengths = sorted({len(p) for p in self._prefix}, reverse=True)
+        # The first two letters of every lemma a pattern asks for: only words that share them are
+        # lemmatised (a lemma and its word forms share their start, except for a few suppletive
+        # words such as человек/люди, which a pattern should list by their forms).
+        self._lemma_heads = frozenset(t[1:3] for e in self.entries for t in e.pattern if t.startswith("="))
         # Chat repeats its words: the entries a (word, lemma) pair starts are looked up once.
         self._seen: dict[tuple[str, str], tuple[tuple[Entry, bool], ...]] = {}
 
@@ -140,17 +145,22 @@ class Lexicon:
         ]
         return cls(entries)
 
-    def match(self, words: Sequence[str], lemmas: Sequence[str] | None, language: str) -> list[Match]:
+    def match(
+        self, words: Sequence[str], lemmas: Sequence[str] | Callable[[str], str] | None, language: str
+    ) -> list[Match]:
         """Every entry that matches at every token, in token order.
 
-        ``language`` is the message's (or "" for unknown): cues of other languages match only when
-        they are long enough not to collide (see the module docstring).
+        ``lemmas`` is the tokens' lemmas, or a function that gives a word's lemma: it is then asked
+        only for words that could start a lemma pattern (lemmatising every word of every message
+        would cost more than all the matching). ``language`` is the message's (or "" for unknown):
+        cues of other languages match only when they are long enough not to collide (see the
+        module docstring).
         """
         found: list[Match] = []
-        lemmas = lemmas if lemmas is not None else words
+        lemma_list = self._lemmas(words, lemmas)
         seen = self._seen
         for i, word in enumerate(words):
-            key = (word, lemmas[i])
+            key = (word, lemma_list[i])
             candidates = seen.get(key)
             if candidates is None:
                 if len(seen) > _SEEN_LIMIT:
@@ -159,12 +169,21 @@ class Lexicon:
             for entry, negated in candidates:
                 if entry.kind == "cue" and entry.language not in (language, "*") and language and not entry.everywhere:
                     continue
-                end = self._match_rest(entry.pattern, words, lemmas, i)
+                pattern = entry.pattern
+                end = i + 1 if len(pattern) == 1 else self._match_rest(pattern, words, lemma_list, i)
                 if end is not None:
                     found.append(
                         Match(entry.kind, entry.label, i, end, entry.weight, entry.detail, entry.origin, negated)
                     )
         return found
+
+    def _lemmas(self, words: Sequence[str], lemmas: Sequence[str] | Callable[[str], str] | None) -> Sequence[str]:
+        if lemmas is None or not self._lemma_heads:
+            return words
+        if not callable(lemmas):
+            return lemmas
+        heads = self._lemma_heads
+        return [lemmas(w) if w[:2] in heads else w for w in words]
 
     def _candidates(self, word: str, lemma: str) -> Iterator[tuple[Entry, bool]]:
         for entry in self._exact.get(word, ()):

@@ -160,8 +160,7 @@ def _read(text: str, language: str, lexicon: Lexicon) -> _Reading | None:
     if not tokens:
         return None
     words = [t.text for t in tokens]
-    lemmas = [lemma(w, language) for w in words]
-    matches = lexicon.match(words, lemmas, language)
+    matches = lexicon.match(words, lambda word: lemma(word, language), language)
     if not matches:
         return None
     sentence, quoted = _structure(text, tokens)
