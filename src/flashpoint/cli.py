@@ -18,6 +18,7 @@ import sqlite3
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
@@ -577,6 +578,12 @@ def eval_group() -> None:
 )
 @click.option("--language", "languages", multiple=True, help="Only these languages (ru, kk, ky, en).")
 @click.option("--split", type=click.Choice(["all", "dev", "heldout"]), default="all", show_default=True)
+@click.option(
+    "--model",
+    "model_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Evaluate the rules with this trained model as their cascade (default: the pipeline's, if any).",
+)
 @click.option("--failures", type=int, default=0, help="Also list up to this many failing cases.")
 @click.option(
     "--markdown", "markdown_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the table here."
@@ -588,6 +595,7 @@ def eval_speech(
     suite_dir: Path | None,
     languages: tuple[str, ...],
     split: str,
+    model_dir: Path | None,
     failures: int,
     markdown_path: Path | None,
     as_json: bool,
@@ -597,9 +605,12 @@ def eval_speech(
     from flashpoint.runners.analyze import Analyzer
     from flashpoint.speech.suite import evaluate, load_suite, report_json, report_markdown
 
+    config = obj.config
+    if model_dir:
+        config = replace(config, speech=replace(config.speech, model=str(model_dir), use_model=True))
     with _errors():
         suite = load_suite(suite_dir)
-        analyzer = Analyzer(obj.config)
+        analyzer = Analyzer(config)
     cases = [c for c in suite.cases if (not languages or c.language in languages) and split in ("all", c.split)]
     if not cases:
         _fail(ConfigError("empty_suite", "no suite cases match the --language and --split given"))

@@ -117,3 +117,18 @@ def test_a_trained_model_beside_the_store_is_used_by_ingest(tmp_path: Path) -> N
     assert speech_stage(config).model is not None
     off = Config.from_mapping({"store": {"path": str(tmp_path / "f.db")}, "speech": {"use_model": False}})
     assert speech_stage(off).model is None
+
+
+def test_the_model_raises_a_score_but_not_over_a_counter_speech_context() -> None:
+    from flashpoint.speech.signals import analyse
+    from flashpoint.speech.stage import with_model
+
+    sure = {"dangerous": 0.92, "not_dangerous": 0.08}
+    mild = analyse("дунгане опять за своё", "ru")  # a group, no hallmark the lexicons know
+    raised = with_model(mild, sure)
+    assert raised.score == 0.89 and raised.severity == "high"
+    condemned = analyse("осуждаем тех, кто пишет «дунган надо вырезать»", "ru")
+    assert "counter_speech" in condemned.contexts
+    kept = with_model(condemned, sure)
+    assert kept.severity == condemned.severity and kept.score == condemned.score
+    assert kept.signal("model") is not None  # the model's opinion is still shown

@@ -45,21 +45,29 @@ def danger_probability(probabilities: Mapping[str, float]) -> float:
     return round(sum(p for label, p in probabilities.items() if label.lower() not in BENIGN_LABELS), 6)
 
 
+MITIGATING = frozenset({"counter_speech", "fact_check", "news"})
+
+
 def with_model(result: SpeechResult, probabilities: Mapping[str, float]) -> SpeechResult:
-    """The rules' result with the model's opinion added: a ``model`` signal, and the overall score
-    moved halfway towards the model's (it may raise or lower the severity by one step at most)."""
+    """The rules' result with the model's opinion added as the ``model`` signal.
+
+    The rules know contexts (counter-speech, fact-checks, news) and the model knows wording the
+    lexicons lack: so the model may raise the score to its probability, but not where the rules
+    found a mitigating context; there the rules decide. Critical stays the rules' to give (it needs
+    a call to gather joined to hate).
+    """
     danger = danger_probability(probabilities)
     label = max(probabilities, key=lambda k: probabilities[k])
     signal = SpeechSignal("model", danger, (), (f"label:{label}",), {"probabilities": dict(probabilities)})
-    score = round((result.score + danger) / 2, 3)
-    rules_step = SEVERITIES.index(result.severity)
-    model_step = _step(score)
-    step = max(rules_step - 1, min(rules_step + 1, model_step))
-    return SpeechResult(SEVERITIES[step], score, (*result.signals, signal), result.targets, result.contexts)
+    score, severity = result.score, result.severity
+    if danger > score and not MITIGATING.intersection(result.contexts):
+        score = round(min(danger, 0.89), 3)
+        severity = SEVERITIES[max(SEVERITIES.index(severity), _step(score))]
+    return SpeechResult(severity, score, (*result.signals, signal), result.targets, result.contexts)
 
 
 def _step(score: float) -> int:
-    return 4 if score >= 0.9 else 3 if score >= 0.7 else 2 if score >= 0.5 else 1 if score >= 0.2 else 0
+    return 3 if score >= 0.7 else 2 if score >= 0.5 else 1 if score >= 0.2 else 0
 
 
 def is_candidate(result: SpeechResult) -> bool:
