@@ -27,7 +27,7 @@ from typing import Any
 
 from flashpoint.speech.lexicon import Lexicon, Match, load_lexicon
 from flashpoint.speech.mobilisation import find_clock, find_place
-from flashpoint.text.morphology import Token, lemma, tokenize
+from flashpoint.text.morphology import Token, lemma, split_hyphenated, tokenize
 
 SEVERITIES = ("none", "low", "medium", "high", "critical")
 # The cap keeps a 100 KB paste as fast as a chat line; incitement sits in the first screens.
@@ -156,7 +156,7 @@ def analyse(text: str, language: str = "", lexicon: Lexicon | None = None) -> Sp
 
 
 def _read(text: str, language: str, lexicon: Lexicon) -> _Reading | None:
-    tokens = _split_hyphens(tokenize(text))
+    tokens = split_hyphenated(tokenize(text))
     if not tokens:
         return None
     words = [t.text for t in tokens]
@@ -179,23 +179,6 @@ def _read(text: str, language: str, lexicon: Lexicon) -> _Reading | None:
         else:
             cues.setdefault(m.label, []).append(m)
     return _Reading(text, tokens, words, sentence, quoted, cues, negated, targets)
-
-
-def _split_hyphens(tokens: list[Token]) -> list[Token]:
-    """Hyphenated words as their parts ("турок-месхетинцев", "ұрып-соғып"): lexicons list the parts."""
-    if not any("-" in t.text for t in tokens):
-        return tokens
-    out: list[Token] = []
-    for token in tokens:
-        if "-" not in token.text:
-            out.append(token)
-            continue
-        start = token.start
-        for part in token.text.split("-"):
-            if part:
-                out.append(Token(part, start, start + len(part)))
-            start += len(part) + 1
-    return out
 
 
 def _structure(text: str, tokens: Sequence[Token]) -> tuple[list[int], list[bool]]:

@@ -82,6 +82,29 @@ def tokenize(text: str) -> list[Token]:
     return [new(Token, (m[0], m.start(), m.end())) for m in _WORD.finditer(text)]
 
 
+def split_hyphenated(tokens: list[Token]) -> list[Token]:
+    """Hyphenated words as their parts ("турок-месхетинцев", "булар-батыр"), offsets kept: lexicons
+    and the gazetteer list the parts.
+
+    >>> [t.text for t in split_hyphenated(tokenize("булар-батыр"))]
+    ['булар', 'батыр']
+    """
+    if not any("-" in t.text for t in tokens):
+        return tokens
+    new = tuple.__new__
+    out: list[Token] = []
+    for token in tokens:
+        if "-" not in token.text:
+            out.append(token)
+            continue
+        start = token.start
+        for part in token.text.split("-"):
+            if part:
+                out.append(new(Token, (part, start, start + len(part))))
+            start += len(part) + 1
+    return out
+
+
 # --- letters --------------------------------------------------------------------------------------
 
 _VOWELS = frozenset("аәеёиоөуұүыіэюя")
