@@ -30,9 +30,11 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from flashpoint import __version__
+from flashpoint.cli_places import places
 from flashpoint.cli_speech import label, train
 from flashpoint.config import Config
 from flashpoint.errors import ConfigError, FlashpointError, StoreError
+from flashpoint.places.geojson import messages_geojson
 from flashpoint.runners.embedded import EmbeddedRunner, IngestStats
 from flashpoint.runners.embedded import Progress as IngestProgress
 from flashpoint.sources import FORMATS, known_options
@@ -277,6 +279,7 @@ EXPORT_COLUMNS = (
     "url",
     "title",
     "raw_sha256",
+    "places",
 )
 
 
@@ -289,9 +292,19 @@ EXPORT_COLUMNS = (
 @click.option("--channel", "channels", multiple=True, help="Only these channels.")
 @click.option("--text", help="Only messages containing this text (case-insensitive, any script).")
 @click.option("--news", is_flag=True, help="Only news items.")
+@click.option(
+    "--place",
+    "places",
+    multiple=True,
+    help="Only messages naming this place id, or a place in this district or region.",
+)
 @click.option("--limit", type=int, default=None, help="At most this many messages.")
 @click.option(
-    "--export", "export_format", type=click.Choice(["table", "jsonl", "csv"]), default="table", help="Output format."
+    "--export",
+    "export_format",
+    type=click.Choice(["table", "jsonl", "csv", "geojson"]),
+    default="table",
+    help="Output format (geojson: one point per message and place it names).",
 )
 @click.option(
     "--output", "-O", type=click.File("w", encoding="utf-8"), default="-", help="Write here (default stdout)."
@@ -305,11 +318,12 @@ def messages(
     channels: tuple[str, ...],
     text: str | None,
     news: bool,
+    places: tuple[str, ...],
     limit: int | None,
     export_format: str,
     output: TextIO,
 ) -> None:
-    """List or export messages, filtered by time, source, channel and text."""
+    """List or export messages, filtered by time, source, channel, text and place."""
     query = MessageQuery(
         since=_when(since, "--since"),
         until=_when(until, "--until"),
@@ -317,6 +331,7 @@ def messages(
         channels=channels,
         text=text,
         kind="news" if news else None,
+        places=places,
         limit=limit if limit is not None or export_format != "table" else 50,
     )
     with _errors():
@@ -328,7 +343,9 @@ def messages(
             writer = csv.DictWriter(output, fieldnames=EXPORT_COLUMNS, extrasaction="ignore")
             writer.writeheader()
             for row in rows:
-                writer.writerow(_public(row))
+                writer.writerow({**_public(row), "places": ";".join(p["id"] for p in row["places"])})
+        elif export_format == "geojson":
+            output.write(messages_geojson(_public(row) for row in rows))
         else:
             table = Table()
             for column in ("sent_at", "source", "channel", "author", "text"):
@@ -633,8 +650,54 @@ def eval_speech(
         out.print(f"{case.case_id}\t{case.label}\t{case.text}", markup=False, highlight=False)
 
 
+@eval_group.command("places")
+@click.option(
+    "--data",
+    "data_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=Path("tests/data/places/eval.tsv"),
+    show_default=True,
+    help="Labelled texts: id, language, text, gold (Name|CC|District;... or -), note.",
+)
+@click.option("--failures", type=int, default=0, help="Also list up to this many wrong cases.")
+@click.option(
+    "--split",
+    type=click.Choice(["all", "dev", "heldout"]),
+    default="dev",
+    show_default=True,
+    help="Whose failures --failures lists (every fourth case is held out from tuning).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_obj
+def eval_places(obj: Context, data_path: Path, failures: int, split: str, as_json: bool) -> None:
+    """Top-1 settlement accuracy of place resolution on a labelled set, through the same stages as ingest."""
+    from flashpoint.places.evaluate import evaluate, read_gold
+    from flashpoint.places.gazetteer import load_gazetteer
+    from flashpoint.runners.analyze import Analyzer
+
+    with _errors():
+        cases = read_gold(data_path)
+        analyzer = Analyzer(obj.config)
+        report = evaluate(cases, lambda c: [p["id"] for p in analyzer.analyze_text(c.text)["places"]], load_gazetteer())
+    if as_json:
+        out.print_json(orjson.dumps(report.as_value()).decode())
+    else:
+        table = Table(title=f"place resolution, top-1 ({data_path})")
+        for column in ("slice", "correct", "total", "accuracy"):
+            table.add_column(column, justify="left" if column == "slice" else "right")
+        for key, value in report.as_value().items():
+            table.add_row(key, str(value["correct"]), str(value["total"]), f"{100 * value['accuracy']:.1f} %")
+        out.print(table)
+    by_id = {c.case_id: c for c in cases}
+    shown = [f for f in report.failures if split in ("all", by_id[f[0]].split)]
+    for case_id, expected, got in shown[:failures]:
+        text = by_id[case_id].text
+        out.print(f"{case_id}\texpected {expected}\tgot {got}\t{text}", markup=False, highlight=False)
+
+
 main.add_command(train)
 main.add_command(label)
+main.add_command(places)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

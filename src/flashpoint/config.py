@@ -80,18 +80,32 @@ class SpeechConfig:
 
 
 @dataclass(frozen=True)
+class PlacesConfig:
+    # A channel's home area (a place id, district or region as the gazetteer writes it): a same-named
+    # place there wins, e.g. {"Масанчи жамағат" = "Korday"}.
+    home_areas: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Config:
     store: StoreConfig = field(default_factory=StoreConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     ingest: IngestConfig = field(default_factory=IngestConfig)
     speech: SpeechConfig = field(default_factory=SpeechConfig)
+    places: PlacesConfig = field(default_factory=PlacesConfig)
     # Default reader options per format, e.g. [sources.whatsapp] timezone = "Asia/Almaty" or
     # [sources.csv.map] text = "Текст". Options given on the command line win.
     sources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @staticmethod
     def from_mapping(data: Mapping[str, Any], origin: str = "config") -> Config:
-        sections = {"store": StoreConfig, "privacy": PrivacyConfig, "ingest": IngestConfig, "speech": SpeechConfig}
+        sections = {
+            "store": StoreConfig,
+            "privacy": PrivacyConfig,
+            "ingest": IngestConfig,
+            "speech": SpeechConfig,
+            "places": PlacesConfig,
+        }
         unknown = set(data) - set(sections) - {"sources"}
         if unknown:
             raise ConfigError("config_unknown", f"{origin}: unknown section(s) {sorted(unknown)}")
@@ -203,13 +217,15 @@ _TYPES = {
     "bool": (bool, "true or false"),
     "int": (int, "a whole number"),
     "tuple[str, ...]": (list, "a list of strings"),
+    "dict[str, str]": (dict, "a table of strings"),
 }
 
 
 def _check_type(origin: str, name: str, value: Any, declared: Any) -> None:
     """Refuse a value of the wrong type ("no" for a boolean would otherwise read as true)."""
     expected, described = _TYPES.get(str(declared), (object, ""))
-    wrong_items = expected is list and not all(isinstance(item, str) for item in value)
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    wrong_items = expected in (list, dict) and not all(isinstance(item, str) for item in items)
     if not isinstance(value, expected) or (expected is int and isinstance(value, bool)) or wrong_items:
         raise ConfigError("config_type", f"{origin}: {name} must be {described}, not {value!r}")
 

@@ -155,6 +155,7 @@ def run_demo(
     _print_quarantine(store, console)
     _print_onset_window(store, manifest, console)
     _print_speech(store, manifest, console)
+    _print_places(store, console)
     report = store.verify_archive()
     console.print(
         f"evidence archive: {report.entries} raw records, hash chain "
@@ -186,7 +187,7 @@ def run_demo(
         )
         console.print(f"timeline pictures: {timeline_path}, {speech_path}")
     console.print(f"store: {demo_config.store.path}  (try: flashpoint --store {demo_config.store.path} status)")
-    console.print("[dim]Places, rumours, risk and alerts join this report as issues 4-6 land.[/dim]")
+    console.print("[dim]Rumours, risk and alerts join this report as issues 5-6 land.[/dim]")
     return total
 
 
@@ -259,18 +260,29 @@ def _print_speech(store: SqliteStore, manifest: Manifest, console: Console) -> N
             f"({first['speech']['severity']}, {first['source']}, id {first['id']})"
         )
     table = Table(title="most dangerous messages (flashpoint analyze shows every span and rule)")
-    for column in ("local time", "severity", "signals", "call to", "text"):
+    for column in ("local time", "severity", "signals", "place", "text"):
         table.add_column(column, overflow="fold")
     for flag in flagged[:8]:
         speech = flag["speech"]
         signals = [s for s in speech["signals"] if s["name"] not in ("target", "model")]
-        mobilisation = next((s for s in signals if s["name"] == "mobilisation"), None)
-        details = mobilisation.get("details", {}) if mobilisation else {}
-        call = " ".join(details[k]["text"] for k in ("place", "time") if k in details)
+        places = store.enrichments(flag["id"]).get("places", {}).get("places", [])
+        call = ", ".join(p["name"] for p in places[:2])
         when = datetime.fromisoformat(flag["sent_at"]) + manifest.local_offset
         text = flag["text"] if len(flag["text"]) <= 70 else flag["text"][:69] + "…"
         names = ", ".join(s["name"].replace("_", " ") for s in signals[:3])
         table.add_row(f"{when:%d %b %H:%M}", speech["severity"], names, call, text)
+    console.print(table)
+
+
+def _print_places(store: SqliteStore, console: Console) -> None:
+    """The settlements the messages name most (flashpoint messages --place ID lists them)."""
+    table = Table(title="places named most (messages; as the scene)")
+    for column in ("place", "district", "country", "messages", "as scene", "id"):
+        table.add_column(column, justify="right" if column in ("messages", "as scene") else "left")
+    for row in store.place_counts(10):
+        table.add_row(
+            row["name"], row["district"] or "", row["country"], str(row["messages"]), str(row["as_scene"]), row["id"]
+        )
     console.print(table)
 
 

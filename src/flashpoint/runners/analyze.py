@@ -1,4 +1,5 @@
-"""`flashpoint analyze`: the text stages on text given directly, without a store.
+"""`flashpoint analyze`: the text stages (language, normaliser, speech, places) on text given
+directly, without a store.
 
 Why: analysts and scripts want to ask "what does Flashpoint see in this?" of one message or of a
 million lines, and get the same answer ingest would store. The same stages run (Unicode clean-up,
@@ -23,6 +24,7 @@ import orjson
 
 from flashpoint.config import Config
 from flashpoint.model import Enriched, Message
+from flashpoint.places.stage import ResolvePlaces
 from flashpoint.stages import Pipeline
 from flashpoint.stages.text import NormaliseUnicode
 from flashpoint.text.language import IdentifyLanguage
@@ -39,7 +41,10 @@ class Analyzer:
     """The text stages of the ingest pipeline, applied to bare texts."""
 
     def __init__(self, config: Config) -> None:
-        self.pipeline = Pipeline([NormaliseUnicode(), IdentifyLanguage(), NormaliseEvasion(), speech_stage(config)])
+        places = ResolvePlaces(home_areas=config.places.home_areas)
+        self.pipeline = Pipeline(
+            [NormaliseUnicode(), IdentifyLanguage(), NormaliseEvasion(), speech_stage(config), places]
+        )
 
     def analyze_text(self, text: str, message_id: str | None = None) -> dict[str, Any]:
         """One message's language, normalised text and speech signals, as a JSON-able dict."""
@@ -53,6 +58,7 @@ class Analyzer:
             "language": values["language"],
             "text_norm": values["text_norm"],
             "speech": values["speech"],
+            "places": values["places"],
         }
 
     def analyze_lines(self, lines: Iterable[bytes]) -> Iterator[dict[str, Any]]:

@@ -30,6 +30,7 @@ import orjson
 from flashpoint.config import Config
 from flashpoint.errors import ConfigError, FlashpointError, RecordError
 from flashpoint.model import Enriched, RawRecord, Skipped
+from flashpoint.places.stage import ResolvePlaces
 from flashpoint.sources import detect_format, expand_paths, source_for
 from flashpoint.sources.base import Options, Source, SplitError
 from flashpoint.speech.lexicon import load_lexicon
@@ -49,7 +50,13 @@ FINGERPRINT_BLOCK = 1 << 20
 
 def default_stages(config: Config) -> list[Stage]:
     """The stages every ingested message goes through, in order; later issues append theirs."""
-    return [*foundation_stages(config), IdentifyLanguage(), NormaliseEvasion(), speech_stage(config)]
+    return [
+        *foundation_stages(config),
+        IdentifyLanguage(),
+        NormaliseEvasion(),
+        speech_stage(config),
+        ResolvePlaces(home_areas=config.places.home_areas),
+    ]
 
 
 def speech_stage(config: Config) -> DetectSpeech:

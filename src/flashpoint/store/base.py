@@ -81,6 +81,9 @@ class MessageQuery:
     channels: Sequence[str] = ()
     text: str | None = None
     kind: str | None = None
+    # Place ids, district or region names (as the gazetteer writes them): a message matches when one
+    # of its resolved places is, or lies in, one of them.
+    places: Sequence[str] = ()
     limit: int | None = None
 
 
@@ -126,6 +129,8 @@ class Store(Protocol):
     def speech_flags(self, severities: Sequence[str], limit: int = 20) -> list[dict[str, Any]]: ...
 
     def hourly_speech_counts(self, severities: Sequence[str]) -> list[tuple[str, str, int]]: ...
+
+    def place_counts(self, limit: int = 20) -> list[dict[str, Any]]: ...
 
     def record_speech_label(
         self, message_id: str, label: str, target: str | None = None, analyst: str | None = None

@@ -373,7 +373,11 @@ class SqliteStore:
 
     def messages(self, query: MessageQuery) -> Iterator[dict[str, Any]]:
         where, params = _where(query)
-        sql = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE {where} ORDER BY sent_at, id"
+        places = (
+            "(SELECT json_extract(e.data, '$.places') FROM enrichments e "
+            "WHERE e.message_rowid = messages.rowid_ AND e.stage = 'places')"
+        )
+        sql = f"SELECT {MESSAGE_COLUMNS}, {places} AS places FROM messages WHERE {where} ORDER BY sent_at, id"
         if query.limit is not None:
             sql += " LIMIT ?"
             params.append(query.limit)
@@ -383,6 +387,7 @@ class SqliteStore:
             record = dict(zip(names, row, strict=True))
             record["attachments"] = orjson.loads(record["attachments"])
             record["extra"] = orjson.loads(record["extra"])
+            record["places"] = orjson.loads(record["places"]) if record["places"] else []
             yield record
 
     def enrichments(self, message_id: str) -> dict[str, Any]:
@@ -482,6 +487,20 @@ class SqliteStore:
         )
         names = ("id", "sent_at", "source", "channel", "text", "speech")
         return [{**dict(zip(names, row, strict=True)), "speech": orjson.loads(row[5])} for row in rows]
+
+    def place_counts(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The settlements messages name most, with the count of messages naming each (and of those
+        where it is the scene)."""
+        rows = self.conn.execute(
+            "SELECT json_extract(p.value, '$.id') i, json_extract(p.value, '$.name'), "
+            "json_extract(p.value, '$.district'), json_extract(p.value, '$.country'), count(*), "
+            "sum(json_extract(p.value, '$.role') = 'scene') "
+            "FROM enrichments e, json_each(e.data, '$.places') p WHERE e.stage = 'places' "
+            "GROUP BY i ORDER BY count(*) DESC, i LIMIT ?",
+            (limit,),
+        )
+        names = ("id", "name", "district", "country", "messages", "as_scene")
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
     def hourly_speech_counts(self, severities: Sequence[str]) -> list[tuple[str, str, int]]:
         """(hour as 'YYYY-MM-DDTHH' UTC, severity, messages) for the given speech severities."""
@@ -592,6 +611,9 @@ class SqliteStore:
         self.conn.close()
 
 
+_PLACE_KEYS = ("id", "name", "district_id", "district", "region_id", "region")
+
+
 def _where(query: MessageQuery) -> tuple[str, list[Any]]:
     """The WHERE clause (never empty) and parameters that select a query's messages; the limit is
     left to the caller."""
@@ -615,6 +637,15 @@ def _where(query: MessageQuery) -> tuple[str, list[Any]]:
     if query.text:
         where.append("instr(fp_casefold(text), ?) > 0")
         params.append(query.text.casefold())
+    if query.places:
+        marks = ",".join("?" * len(query.places))
+        where.append(
+            "EXISTS (SELECT 1 FROM enrichments e, json_each(e.data, '$.places') p "
+            "WHERE e.message_rowid = messages.rowid_ AND e.stage = 'places' AND ("
+            + " OR ".join(f"json_extract(p.value, '$.{key}') IN ({marks})" for key in _PLACE_KEYS)
+            + "))"
+        )
+        params.extend(list(query.places) * len(_PLACE_KEYS))
     return " AND ".join(where), params
 
 

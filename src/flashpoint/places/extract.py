@@ -1,0 +1,290 @@
+"""Place mentions in chat and news, resolved to settlements of the gazetteer.
+
+Why gazetteer matching on word forms: a named-entity model finds capitalised Russian place names,
+but chat is lowercase, Kazakh and Kyrgyz add case endings to the name itself ("Масаншыда",
+"Қордайға", "Масанчиге"), Russian declines it ("Кордая", "в Ивановке"), and people write the old
+Soviet names. So every spelling in the gazetteer is indexed with the endings each language puts
+on it, and a word matches when it is a spelling plus an allowed ending.
+
+Then the words around a mention decide what it is: "ул. Масанчи" is a street of Almaty, not the
+village; "из Сортобе" and "масанчинские ребята" name where people come from; "в Масанчи" and
+"Масаншыда" the scene. Same-named places are told apart by the districts and regions the text
+names, by the other places it names, by the channel's home area, and by population.
+
+Example:
+    >>> from flashpoint.places.gazetteer import load_gazetteer
+    >>> resolver = PlaceResolver(load_gazetteer())
+    >>> [(r.name, r.district, r.role) for r in resolver.resolve("все едем в масанчи, наших бьют")]
+    [('Masanchi', 'Korday District', 'scene')]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from flashpoint.places.gazetteer import Gazetteer, Place
+from flashpoint.text.morphology import Token, split_hyphenated, tokenize
+
+# Endings a language puts on a place name written as one word: Russian cases and adjectives
+# (кордайский, масанчинские), Kazakh and Kyrgyz cases, plural and "people of" (-лық, -лик).
+RU_ENDINGS = (
+    "а", "у", "е", "ом", "ой", "ы", "и", "ам", "ах", "ами", "ю", "ем", "я", "ей", "ою",
+    "ский", "ского", "скому", "ском", "ским", "ская", "ской", "скую", "ские", "ских", "скими",
+    "нский", "нского", "нском", "нская", "нской", "нские", "нских", "нцы", "нцев", "нцам", "нец",
+    "цы", "цев", "ец",
+)  # fmt: skip
+TURKIC_ENDINGS = (
+    "ға", "ге", "қа", "ке", "на", "не", "а", "е", "га", "го", "гө", "ка", "ко", "кө",
+    "да", "де", "та", "те", "нда", "нде", "до", "дө", "то", "тө", "ндо", "ндө",
+    "дан", "ден", "тан", "тен", "нан", "нен", "дон", "дөн", "тон", "төн", "нон", "нөн",
+    "ның", "нің", "дың", "дің", "тың", "тің", "нын", "нин", "нун", "нүн", "дын", "дин", "дун", "дүн", "тын", "тин",
+    "ны", "ні", "ды", "ді", "ты", "ті", "ну", "нү", "ду", "дү", "ту", "тү", "н",
+    "мен", "бен", "пен", "лық", "лік", "дық", "дік", "тық", "тік", "лык", "лик", "лук", "лүк", "дык", "дик",
+    "лықтар", "ліктер", "лыктар", "ликтер", "дағы", "дегі", "тағы", "тегі", "ндағы", "ндегі", "дагы", "деги",
+)  # fmt: skip
+EN_ENDINGS = ("'s", "s")
+ENDINGS = frozenset(("", *RU_ENDINGS, *TURKIC_ENDINGS, *EN_ENDINGS))
+# Russian stems change at the end: Кордай → Кордая, Ивановка → Ивановке, Тараз is stable.
+_RU_STEM_CHANGES = {"й": "", "а": "", "я": "", "ь": ""}
+_MIN_NAME = 3
+
+
+def _load_words() -> dict[str, frozenset[str]]:
+    """The context words of ``data/places/context_words.tsv`` by kind."""
+    words: dict[str, set[str]] = {}
+    text = resources.files("flashpoint").joinpath("data/places/context_words.tsv").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if line and not line.startswith("#") and not line.startswith("kind\t"):
+            kind, word = line.split("\t")[:2]
+            words.setdefault(kind, set()).add(word.strip())
+    return {kind: frozenset(found) for kind, found in words.items()}
+
+
+_WORDS = _load_words()
+
+# Words before a name that say "settlement", "street" or "from"; after it, "street" in kk/ky/en.
+SETTLEMENT_BEFORE = _WORDS["settlement_before"]
+STREET_BEFORE = _WORDS["street_before"]
+STREET_AFTER = _WORDS["street_after"]
+AREA_AFTER = _WORDS["area_after"]
+ORIGIN_BEFORE = _WORDS["origin_before"]
+SCENE_BEFORE = _WORDS["scene_before"]
+_ORIGIN_ENDINGS = ("дан", "ден", "тан", "тен", "нан", "нен", "дон", "дөн", "тон", "төн", "нон", "нөн")
+_DEMONYM_ENDINGS = (
+    "ский", "ского", "скому", "ском", "ским", "ская", "ской", "скую", "ские", "ских", "скими",
+    "нский", "нского", "нском", "нская", "нской", "нские", "нских", "нцы", "нцев", "нцам", "нец", "цы", "цев", "ец",
+    "лық", "лік", "лык", "лик", "лук", "лүк", "лықтар", "ліктер", "лыктар", "ликтер",
+)  # fmt: skip
+# Where something happens or where people go: locative and dative (the destination is the scene).
+_LOCATIVE_ENDINGS = (
+    "да", "де", "та", "те", "нда", "нде", "до", "дө", "то", "тө", "ндо", "ндө", "дағы", "дегі",
+    "ға", "ге", "қа", "ке", "га", "го", "гө", "ка", "ко", "кө", "на", "не",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceRef:
+    """A resolved mention: the settlement, how sure, where in the text, and its role there."""
+
+    place_id: str
+    name: str
+    kind: str
+    country: str
+    region: str  # the region's name (English), "" when unknown
+    district: str  # the district's name (English), "" when unknown (GeoNames towns carry none)
+    region_id: str
+    district_id: str
+    lat: float
+    lon: float
+    confidence: float
+    span: tuple[int, int]
+    text: str
+    role: str  # scene, origin or mention (streets and district names are not settlements: left out)
+    alternatives: tuple[str, ...] = ()  # other places with this spelling, best first
+
+    def as_value(self) -> dict[str, Any]:
+        return {
+            "id": self.place_id,
+            "name": self.name,
+            "kind": self.kind,
+            "country": self.country,
+            "region": self.region,
+            "district": self.district,
+            "region_id": self.region_id,
+            "district_id": self.district_id,
+            "lat": self.lat,
+            "lon": self.lon,
+            "confidence": self.confidence,
+            "span": list(self.span),
+            "text": self.text,
+            "role": self.role,
+            "alternatives": list(self.alternatives),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Mention:
+    start: int  # token index
+    end: int
+    places: tuple[Place, ...]
+    ending: str
+    role: str
+
+
+class PlaceResolver:
+    """Finds and resolves place mentions; built once per gazetteer (indexing takes a moment)."""
+
+    def __init__(self, gazetteer: Gazetteer, home_areas: Mapping[str, str] | None = None) -> None:
+        self.gazetteer = gazetteer
+        self.home_areas = dict(home_areas or {})
+        self._index: dict[str, list[tuple[tuple[str, ...], tuple[Place, ...], frozenset[str] | None]]] = {}
+        self._lengths: list[int] = []
+        self._build()
+
+    def _build(self) -> None:
+        by_spelling: dict[tuple[str, ...], list[Place]] = {}
+        for place in self.gazetteer.places:
+            for spelling in {*place.names, *place.former_names, place.name}:
+                words = tuple(_words(spelling))
+                if words and len(" ".join(words)) >= _MIN_NAME:
+                    by_spelling.setdefault(words, []).append(place)
+        for words, places in by_spelling.items():
+            unique = tuple(dict.fromkeys(places))
+            last = words[-1]
+            self._index.setdefault(_key(words, last), []).append((words, unique, None))
+            changed = _RU_STEM_CHANGES.get(last[-1])
+            if changed is not None and len(last) > 4:
+                # the Russian stem without its last letter, with only the endings that replace it
+                self._index.setdefault(_key(words, last[:-1]), []).append(
+                    (words, unique, frozenset(("я", "ю", "ем", "е", "и", "ы", "у", "ой", "ою", "ей", "ью")))
+                )
+        self._lengths = sorted({len(k) for k in self._index}, reverse=True)
+
+    def resolve(self, text: str, channel: str | None = None) -> list[PlaceRef]:
+        """The settlements ``text`` (already normalised: lowercase, ё→е) names, scene first."""
+        tokens = [t for t in split_hyphenated(tokenize(text)) if not t.text.isdigit()]
+        words = [t.text for t in tokens]
+        mentions = self._mentions(words)
+        if not mentions:
+            return []
+        areas = self._areas(words, mentions, channel)
+        refs = [self._choose(m, tokens, areas) for m in mentions if m.role != "street"]
+        order = {"scene": 0, "mention": 1, "origin": 2}
+        refs.sort(key=lambda r: (order[r.role], -r.confidence, r.span))
+        return _unique(refs)
+
+    # -- finding
+
+    def _mentions(self, words: Sequence[str]) -> list[_Mention]:
+        found: list[_Mention] = []
+        i = 0
+        while i < len(words):
+            mention = self._longest_at(words, i)
+            if mention is None:
+                i += 1
+                continue
+            found.append(mention)
+            i = mention.end
+        return found
+
+    def _longest_at(self, words: Sequence[str], i: int) -> _Mention | None:
+        best: _Mention | None = None
+        first = words[i]
+        for length in self._lengths:
+            if length > len(first):
+                continue
+            for name, places, endings in self._index.get(first[:length], ()):
+                end = i + len(name)
+                if end > len(words) or any(words[i + k] != name[k] for k in range(len(name) - 1)):
+                    continue
+                last = words[end - 1]
+                stem = name[-1] if endings is None else name[-1][:-1]
+                if len(name) == 1 and stem != first[:length]:
+                    continue
+                if not last.startswith(stem):
+                    continue
+                ending = last[len(stem) :]
+                if ending not in (endings if endings is not None else ENDINGS):
+                    continue
+                if best is None or end - i > best.end - best.start or len(stem) > len(best.ending):
+                    best = _Mention(i, end, places, ending, _role(words, i, end, ending))
+            if best is not None:
+                return best
+        return None
+
+    # -- deciding
+
+    def _areas(self, words: Sequence[str], mentions: Sequence[_Mention], channel: str | None) -> set[str]:
+        """Districts and regions the text points at: named ones, those of unambiguous places, home."""
+        areas = set(self.gazetteer.areas_named(words))
+        for m in mentions:
+            if len(m.places) == 1:
+                areas.update((m.places[0].district, m.places[0].region))
+        home = self.home_areas.get(channel or "")
+        if home:
+            areas.add(home)
+        areas.discard("")
+        return areas
+
+    def _choose(self, mention: _Mention, tokens: Sequence[Token], areas: set[str]) -> PlaceRef:
+        scored = sorted(((self._score(p, areas), p) for p in mention.places), key=lambda x: -x[0])
+        best_score, best = scored[0]
+        if len(scored) == 1:
+            confidence = 0.9 if mention.role != "mention" or mention.ending else 0.8
+        else:
+            total = sum(math.exp(4 * s) for s, _ in scored)
+            confidence = math.exp(4 * best_score) / total * 0.95
+        start, end = tokens[mention.start].start, tokens[mention.end - 1].end
+        district, region = self.gazetteer.area(best.district), self.gazetteer.area(best.region)
+        return PlaceRef(
+            best.id, best.name, best.kind, best.country, region.name if region else "",
+            district.name if district else "", best.region, best.district, best.lat, best.lon,
+            round(confidence, 3), (start, end), " ".join(t.text for t in tokens[mention.start : mention.end]),
+            mention.role, tuple(p.id for _, p in scored[1:4]),
+        )  # fmt: skip
+
+    @staticmethod
+    def _score(place: Place, areas: set[str]) -> float:
+        score = math.log10((place.population or 0) + 10) / 7  # 10 M people -> 1.0
+        if place.district in areas:
+            score += 1.0
+        elif place.region in areas:
+            score += 0.5
+        return score
+
+
+def _role(words: Sequence[str], start: int, end: int, ending: str) -> str:
+    before = words[start - 1] if start else ""
+    after = words[end] if end < len(words) else ""
+    if before in STREET_BEFORE or after in STREET_AFTER:
+        return "street"
+    if after in AREA_AFTER:
+        return "street"  # "Кордайского района": the district, which ``areas_named`` reads, not the town
+    if ending in _DEMONYM_ENDINGS or ending in _ORIGIN_ENDINGS or before in ORIGIN_BEFORE:
+        return "origin"
+    if before in SCENE_BEFORE or before in SETTLEMENT_BEFORE or ending in _LOCATIVE_ENDINGS:
+        return "scene"
+    return "mention"
+
+
+def _words(spelling: str) -> list[str]:
+    text = spelling.lower().replace("ё", "е").replace("-", " ")
+    return [t.text for t in tokenize(text)]
+
+
+def _key(words: tuple[str, ...], last: str) -> str:
+    return words[0] if len(words) > 1 else last
+
+
+def _unique(refs: Iterable[PlaceRef]) -> list[PlaceRef]:
+    seen: set[str] = set()
+    out = []
+    for ref in refs:
+        if ref.place_id not in seen:
+            seen.add(ref.place_id)
+            out.append(ref)
+    return out
