@@ -29,6 +29,20 @@ from typing import Any
 from flashpoint.places.gazetteer import Gazetteer, Place
 from flashpoint.text.morphology import Token, split_hyphenated, tokenize
 
+# Kazakh and Kyrgyz letters folded to their Russian neighbours on both sides of the match: the
+# gazetteer has "Есик" and chat writes "Есікте", "Тоқмақта", "Ұзынағаш".
+_FOLD = str.maketrans("әғқңөұүһі", "агкноуухи")
+
+
+def fold(word: str) -> str:
+    """A word with Kazakh and Kyrgyz letters folded.
+
+    >>> fold("тоқмақта")
+    'токмакта'
+    """
+    return word.translate(_FOLD)
+
+
 # Endings a language puts on a place name written as one word: Russian cases and adjectives
 # (кордайский, масанчинские), Kazakh and Kyrgyz cases, plural and "people of" (-лық, -лик).
 RU_ENDINGS = (
@@ -47,10 +61,10 @@ TURKIC_ENDINGS = (
     "лықтар", "ліктер", "лыктар", "ликтер", "дағы", "дегі", "тағы", "тегі", "ндағы", "ндегі", "дагы", "деги",
 )  # fmt: skip
 EN_ENDINGS = ("'s", "s")
-ENDINGS = frozenset(("", *RU_ENDINGS, *TURKIC_ENDINGS, *EN_ENDINGS))
+ENDINGS = frozenset(fold(e) for e in ("", *RU_ENDINGS, *TURKIC_ENDINGS, *EN_ENDINGS))
 # Russian stems change at the end: Кордай → Кордая, Ивановка → Ивановке, Тараз is stable.
 _RU_STEM_CHANGES = {"й": "", "а": "", "я": "", "ь": ""}
-_MIN_NAME = 3
+_MIN_NAME = 2
 
 
 def _load_words() -> dict[str, frozenset[str]]:
@@ -61,29 +75,41 @@ def _load_words() -> dict[str, frozenset[str]]:
         if line and not line.startswith("#") and not line.startswith("kind\t"):
             kind, word = line.split("\t")[:2]
             words.setdefault(kind, set()).add(word.strip())
-    return {kind: frozenset(found) for kind, found in words.items()}
+    return {kind: frozenset(fold(w) for w in found) for kind, found in words.items()}
 
 
 _WORDS = _load_words()
 
 # Words before a name that say "settlement", "street" or "from"; after it, "street" in kk/ky/en.
+FEATURE_BEFORE = _WORDS["feature_before"]
+FEATURE_AFTER = _WORDS["feature_after"]
+NOT_A_PLACE = _WORDS["not_a_place"]
+NEEDS_CONTEXT = _WORDS["needs_context"]
+_SETTLEMENT_AFTER = ("кала", "шаар", "аул", "айыл", "село", "city", "town", "village", "кент", "станс", "станц")
+# (folded: қала is written кала)
+_AREA_PREFIXES = ("аудан", "район", "облыс", "област", "обл", "district", "region", "oblast", "р н")
 SETTLEMENT_BEFORE = _WORDS["settlement_before"]
 STREET_BEFORE = _WORDS["street_before"]
 STREET_AFTER = _WORDS["street_after"]
 AREA_AFTER = _WORDS["area_after"]
 ORIGIN_BEFORE = _WORDS["origin_before"]
 SCENE_BEFORE = _WORDS["scene_before"]
-_ORIGIN_ENDINGS = ("дан", "ден", "тан", "тен", "нан", "нен", "дон", "дөн", "тон", "төн", "нон", "нөн")
-_DEMONYM_ENDINGS = (
+_ORIGIN_ENDINGS_RAW = ("дан", "ден", "тан", "тен", "нан", "нен", "дон", "дөн", "тон", "төн", "нон", "нөн")
+_DEMONYM_ENDINGS_RAW = (
     "ский", "ского", "скому", "ском", "ским", "ская", "ской", "скую", "ские", "ских", "скими",
     "нский", "нского", "нском", "нская", "нской", "нские", "нских", "нцы", "нцев", "нцам", "нец", "цы", "цев", "ец",
     "лық", "лік", "лык", "лик", "лук", "лүк", "лықтар", "ліктер", "лыктар", "ликтер",
 )  # fmt: skip
 # Where something happens or where people go: locative and dative (the destination is the scene).
-_LOCATIVE_ENDINGS = (
+_LOCATIVE_ENDINGS_RAW = (
     "да", "де", "та", "те", "нда", "нде", "до", "дө", "то", "тө", "ндо", "ндө", "дағы", "дегі",
     "ға", "ге", "қа", "ке", "га", "го", "гө", "ка", "ко", "кө", "на", "не",
 )  # fmt: skip
+
+
+_DEMONYM_ENDINGS = frozenset(fold(e) for e in _DEMONYM_ENDINGS_RAW)
+_ORIGIN_ENDINGS = frozenset(fold(e) for e in _ORIGIN_ENDINGS_RAW)
+_LOCATIVE_ENDINGS = frozenset(fold(e) for e in _LOCATIVE_ENDINGS_RAW)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,12 +193,12 @@ class PlaceResolver:
     def resolve(self, text: str, channel: str | None = None) -> list[PlaceRef]:
         """The settlements ``text`` (already normalised: lowercase, ё→е) names, scene first."""
         tokens = [t for t in split_hyphenated(tokenize(text)) if not t.text.isdigit()]
-        words = [t.text for t in tokens]
+        words = [fold(t.text) for t in tokens]
         mentions = self._mentions(words)
         if not mentions:
             return []
         areas = self._areas(words, mentions, channel)
-        refs = [self._choose(m, tokens, areas) for m in mentions if m.role != "street"]
+        refs = [self._choose(m, tokens, areas) for m in mentions if m.role != "skip"]
         order = {"scene": 0, "mention": 1, "origin": 2}
         refs.sort(key=lambda r: (order[r.role], -r.confidence, r.span))
         return _unique(refs)
@@ -258,22 +284,34 @@ class PlaceResolver:
 
 
 def _role(words: Sequence[str], start: int, end: int, ending: str) -> str:
+    """What the mention is: scene, origin or mention; or "skip" for a street, a district, a lake,
+    a pass, a market or a country named like a settlement, and for a name that is also a common word
+    or a personal name when no case ending or word around it says "place"."""
     before = words[start - 1] if start else ""
     after = words[end] if end < len(words) else ""
-    if before in STREET_BEFORE or after in STREET_AFTER:
-        return "street"
-    if after in AREA_AFTER:
-        return "street"  # "Кордайского района": the district, which ``areas_named`` reads, not the town
+    name = " ".join(words[start:end])[: len(" ".join(words[start:end])) - len(ending)]
+    if before in STREET_BEFORE or before in FEATURE_BEFORE:
+        return "skip"
+    if not ending and (after in STREET_AFTER or after in FEATURE_AFTER or after.startswith(_AREA_PREFIXES)):
+        # "Масанчи көшесі", "Балқаш көлі", "Кордайского района": a name used for a street, a lake or
+        # the district (which ``areas_named`` reads); "Қаракемерде базар" is still the village
+        return "skip"
+    settled = before in SETTLEMENT_BEFORE or after.startswith(_SETTLEMENT_AFTER)
+    if name in NOT_A_PLACE and not settled:
+        return "skip"
+    placed = bool(ending) or settled or before in SCENE_BEFORE or before in ORIGIN_BEFORE
+    if (name in NEEDS_CONTEXT or len(name) <= 2) and not placed:
+        return "skip"
     if ending in _DEMONYM_ENDINGS or ending in _ORIGIN_ENDINGS or before in ORIGIN_BEFORE:
         return "origin"
-    if before in SCENE_BEFORE or before in SETTLEMENT_BEFORE or ending in _LOCATIVE_ENDINGS:
+    if before in SCENE_BEFORE or settled or ending in _LOCATIVE_ENDINGS:
         return "scene"
     return "mention"
 
 
 def _words(spelling: str) -> list[str]:
     text = spelling.lower().replace("ё", "е").replace("-", " ")
-    return [t.text for t in tokenize(text)]
+    return [fold(t.text) for t in tokenize(text)]
 
 
 def _key(words: tuple[str, ...], last: str) -> str:
