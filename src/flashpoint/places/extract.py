@@ -31,7 +31,7 @@ from flashpoint.text.morphology import Token, split_hyphenated, tokenize
 
 # Kazakh and Kyrgyz letters folded to their Russian neighbours on both sides of the match: the
 # gazetteer has "Есик" and chat writes "Есікте", "Тоқмақта", "Ұзынағаш".
-_FOLD = str.maketrans("әғқңөұүһі", "агкноуухи")
+_FOLD = str.maketrans("әғқңөұүһіáàâäãåéèêëíìîïıóòôöõúùûüýÿñńçćşśğžšč", "агкноуухиaaaaaaeeeeiiiiiooooouuuuyynnccssgzsc")
 
 
 def fold(word: str) -> str:
@@ -59,6 +59,8 @@ TURKIC_ENDINGS = (
     "ны", "ні", "ды", "ді", "ты", "ті", "ну", "нү", "ду", "дү", "ту", "тү", "н",
     "мен", "бен", "пен", "лық", "лік", "дық", "дік", "тық", "тік", "лык", "лик", "лук", "лүк", "дык", "дик",
     "лықтар", "ліктер", "лыктар", "ликтер", "дағы", "дегі", "тағы", "тегі", "ндағы", "ндегі", "дагы", "деги",
+    "сы", "сі", "сында", "сінде", "сына", "сіне", "сынан", "сінен", "сының", "сінің", "сын", "сін",
+    "ында", "інде", "ына", "іне", "ынан", "інен", "су", "сү", "сунда", "сүндө", "суна", "сүнө",
 )  # fmt: skip
 EN_ENDINGS = ("'s", "s")
 ENDINGS = frozenset(fold(e) for e in ("", *RU_ENDINGS, *TURKIC_ENDINGS, *EN_ENDINGS))
@@ -104,9 +106,11 @@ _DEMONYM_ENDINGS_RAW = (
 _LOCATIVE_ENDINGS_RAW = (
     "да", "де", "та", "те", "нда", "нде", "до", "дө", "то", "тө", "ндо", "ндө", "дағы", "дегі",
     "ға", "ге", "қа", "ке", "га", "го", "гө", "ка", "ко", "кө", "на", "не",
+    "сында", "сінде", "сына", "сіне", "ында", "інде", "ына", "іне", "сунда", "сүндө", "суна", "сүнө",
 )  # fmt: skip
 
 
+_ADJECTIVE_ENDINGS = frozenset(e for e in RU_ENDINGS if "ск" in e or e.startswith("н"))
 _DEMONYM_ENDINGS = frozenset(fold(e) for e in _DEMONYM_ENDINGS_RAW)
 _ORIGIN_ENDINGS = frozenset(fold(e) for e in _ORIGIN_ENDINGS_RAW)
 _LOCATIVE_ENDINGS = frozenset(fold(e) for e in _LOCATIVE_ENDINGS_RAW)
@@ -194,7 +198,8 @@ class PlaceResolver:
         """The settlements ``text`` (already normalised: lowercase, ё→е) names, scene first."""
         tokens = [t for t in split_hyphenated(tokenize(text)) if not t.text.isdigit()]
         words = [fold(t.text) for t in tokens]
-        mentions = self._mentions(words)
+        dateline = bool(tokens) and text[tokens[0].end : tokens[0].end + 3].lstrip()[:1] in (":", "—", "-", ",")
+        mentions = self._mentions(words, dateline)
         if not mentions:
             return []
         areas = self._areas(words, mentions, channel)
@@ -205,11 +210,11 @@ class PlaceResolver:
 
     # -- finding
 
-    def _mentions(self, words: Sequence[str]) -> list[_Mention]:
+    def _mentions(self, words: Sequence[str], dateline: bool = False) -> list[_Mention]:
         found: list[_Mention] = []
         i = 0
         while i < len(words):
-            mention = self._longest_at(words, i)
+            mention = self._longest_at(words, i, dateline and i == 0)
             if mention is None:
                 i += 1
                 continue
@@ -217,7 +222,7 @@ class PlaceResolver:
             i = mention.end
         return found
 
-    def _longest_at(self, words: Sequence[str], i: int) -> _Mention | None:
+    def _longest_at(self, words: Sequence[str], i: int, dateline: bool = False) -> _Mention | None:
         best: _Mention | None = None
         first = words[i]
         for length in self._lengths:
@@ -237,7 +242,7 @@ class PlaceResolver:
                 if ending not in (endings if endings is not None else ENDINGS):
                     continue
                 if best is None or end - i > best.end - best.start or len(stem) > len(best.ending):
-                    best = _Mention(i, end, places, ending, _role(words, i, end, ending))
+                    best = _Mention(i, end, places, ending, _role(words, i, end, ending, dateline))
             if best is not None:
                 return best
         return None
@@ -283,7 +288,7 @@ class PlaceResolver:
         return score
 
 
-def _role(words: Sequence[str], start: int, end: int, ending: str) -> str:
+def _role(words: Sequence[str], start: int, end: int, ending: str, dateline: bool = False) -> str:
     """What the mention is: scene, origin or mention; or "skip" for a street, a district, a lake,
     a pass, a market or a country named like a settlement, and for a name that is also a common word
     or a personal name when no case ending or word around it says "place"."""
@@ -292,21 +297,32 @@ def _role(words: Sequence[str], start: int, end: int, ending: str) -> str:
     name = " ".join(words[start:end])[: len(" ".join(words[start:end])) - len(ending)]
     if before in STREET_BEFORE or before in FEATURE_BEFORE:
         return "skip"
-    if not ending and (after in STREET_AFTER or after in FEATURE_AFTER or after.startswith(_AREA_PREFIXES)):
+    attributive = not ending or ending in _ADJECTIVE_ENDINGS  # "Масанчи көшесі", "Ошский базар", "Чуйская область"
+    if attributive and (after in STREET_AFTER or after in FEATURE_AFTER or after.startswith(_AREA_PREFIXES)):
         # "Масанчи көшесі", "Балқаш көлі", "Кордайского района": a name used for a street, a lake or
         # the district (which ``areas_named`` reads); "Қаракемерде базар" is still the village
         return "skip"
     settled = before in SETTLEMENT_BEFORE or after.startswith(_SETTLEMENT_AFTER)
     if name in NOT_A_PLACE and not settled:
         return "skip"
-    placed = bool(ending) or settled or before in SCENE_BEFORE or before in ORIGIN_BEFORE
-    if (name in NEEDS_CONTEXT or len(name) <= 2) and not placed:
+    placed = settled or dateline or before in SCENE_BEFORE or before in ORIGIN_BEFORE
+    if (name in NEEDS_CONTEXT or len(name) <= 2) and not placed and not _place_case(ending):
+        # a person or a thing named like a place ("песни Кенена", "читаю Канта"): only a word for
+        # "in, to, from", a Turkic place case or a dateline ("Отар: ...") makes it the place
         return "skip"
+    placed = placed or bool(ending)
     if ending in _DEMONYM_ENDINGS or ending in _ORIGIN_ENDINGS or before in ORIGIN_BEFORE:
         return "origin"
-    if before in SCENE_BEFORE or settled or ending in _LOCATIVE_ENDINGS:
+    if before in SCENE_BEFORE or settled or dateline or ending in _LOCATIVE_ENDINGS:
         return "scene"
     return "mention"
+
+
+def _place_case(ending: str) -> bool:
+    """A Kazakh or Kyrgyz locative, dative or ablative: said of places, not of people."""
+    return (
+        len(ending) >= 2 and (ending in _LOCATIVE_ENDINGS or ending in _ORIGIN_ENDINGS) and ending not in ("на", "не")
+    )
 
 
 def _words(spelling: str) -> list[str]:
