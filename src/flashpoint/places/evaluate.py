@@ -55,7 +55,7 @@ class PlacesReport:
 
 def read_gold(path: Path) -> list[GoldCase]:
     """The labelled cases; a malformed line is an error naming the file and line."""
-    cases = []
+    cases: list[GoldCase] = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip() or line.startswith("#"):
             continue
