@@ -84,6 +84,8 @@ class PlacesConfig:
     # A channel's home area (a place id, district or region as the gazetteer writes it): a same-named
     # place there wins, e.g. {"Масанчи жамағат" = "Korday"}.
     home_areas: dict[str, str] = field(default_factory=dict)
+    # The home area of every channel without its own: a team watching one district sets it once.
+    home_area: str = ""
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,7 @@ class Manifest:
     onset_place: str
     sources: list[DemoSource]
     timeline: dict[str, datetime]
+    home_area: str = ""
 
     @property
     def local_offset(self) -> timedelta:
@@ -85,6 +86,7 @@ def load_manifest(folder: Path | None = None) -> Manifest:
             onset_place=str(data.get("onset_place", "")),
             sources=sources,
             timeline=timeline,
+            home_area=str(data.get("home_area", "")),
         )
     except (OSError, KeyError, ValueError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError("bad_manifest", f"{path}: cannot read the scenario manifest: {exc}") from exc
@@ -117,6 +119,8 @@ def run_demo(
     progress_console: Console,
 ) -> IngestStats:
     manifest = load_manifest()
+    if manifest.home_area and not config.places.home_area:
+        config = replace(config, places=replace(config.places, home_area=manifest.home_area))
     demo_config, store = fresh_store(config, store_dir)
     runner = EmbeddedRunner(store, demo_config)
     console.rule(f"[bold]{manifest.name}[/bold]")

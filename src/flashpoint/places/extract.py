@@ -168,9 +168,10 @@ class _Mention:
 class PlaceResolver:
     """Finds and resolves place mentions; built once per gazetteer (indexing takes a moment)."""
 
-    def __init__(self, gazetteer: Gazetteer, home_areas: Mapping[str, str] | None = None) -> None:
+    def __init__(self, gazetteer: Gazetteer, home_areas: Mapping[str, str] | None = None, home_area: str = "") -> None:
         self.gazetteer = gazetteer
         self.home_areas = dict(home_areas or {})
+        self.home_area = home_area
         self._index: dict[str, list[tuple[tuple[str, ...], tuple[Place, ...], frozenset[str] | None]]] = {}
         self._lengths: list[int] = []
         self._build()
@@ -203,7 +204,7 @@ class PlaceResolver:
         if not mentions:
             return []
         areas = self._areas(words, mentions, channel)
-        refs = [self._choose(m, tokens, areas) for m in mentions if m.role != "skip"]
+        refs = [self._choose(m, tokens, areas) for m in mentions if m.role != "skip" and _plausible(m)]
         order = {"scene": 0, "mention": 1, "origin": 2}
         refs.sort(key=lambda r: (order[r.role], -r.confidence, r.span))
         return _unique(refs)
@@ -255,7 +256,7 @@ class PlaceResolver:
         for m in mentions:
             if len(m.places) == 1:
                 areas.update((m.places[0].district, m.places[0].region))
-        home = self.home_areas.get(channel or "")
+        home = self.home_areas.get(channel or "", self.home_area)
         if home:
             areas.add(home)
         areas.discard("")
@@ -269,6 +270,8 @@ class PlaceResolver:
         else:
             total = sum(math.exp(4 * s) for s, _ in scored)
             confidence = math.exp(4 * best_score) / total * 0.95
+        if areas and not {best.district, best.region, best.id} & areas:
+            confidence *= 0.6  # far from everything else the message (or its channel's home) points at
         start, end = tokens[mention.start].start, tokens[mention.end - 1].end
         district, region = self.gazetteer.area(best.district), self.gazetteer.area(best.region)
         return PlaceRef(
@@ -316,6 +319,13 @@ def _role(words: Sequence[str], start: int, end: int, ending: str, dateline: boo
     if before in SCENE_BEFORE or settled or dateline or ending in _LOCATIVE_ENDINGS:
         return "scene"
     return "mention"
+
+
+def _plausible(mention: _Mention) -> bool:
+    """A bare word ("жақсы", good; "жарық", light) that is also the name of a small town far away is
+    a word: a mention with no place case or place word counts only for curated settlements and for
+    towns of 50,000 people or more."""
+    return mention.role != "mention" or any(p.curated or (p.population or 0) >= 50_000 for p in mention.places)
 
 
 def _place_case(ending: str) -> bool:

@@ -28,8 +28,10 @@ class ResolvePlaces:
     needs: ClassVar[frozenset[str]] = frozenset({"text_norm"})
     adds: ClassVar[frozenset[str]] = frozenset({"places"})
 
-    def __init__(self, resolver: PlaceResolver | None = None, home_areas: Mapping[str, str] | None = None) -> None:
-        self.resolver = resolver or PlaceResolver(load_gazetteer(), home_areas)
+    def __init__(
+        self, resolver: PlaceResolver | None = None, home_areas: Mapping[str, str] | None = None, home_area: str = ""
+    ) -> None:
+        self.resolver = resolver or PlaceResolver(load_gazetteer(), home_areas, home_area)
 
     def __call__(self, record: Enriched) -> Enriched:
         refs = self.resolver.resolve(record.values["text_norm"], record.message.channel)

@@ -41,7 +41,7 @@ class Analyzer:
     """The text stages of the ingest pipeline, applied to bare texts."""
 
     def __init__(self, config: Config) -> None:
-        places = ResolvePlaces(home_areas=config.places.home_areas)
+        places = ResolvePlaces(home_areas=config.places.home_areas, home_area=config.places.home_area)
         self.pipeline = Pipeline(
             [NormaliseUnicode(), IdentifyLanguage(), NormaliseEvasion(), speech_stage(config), places]
         )

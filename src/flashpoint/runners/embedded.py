@@ -55,7 +55,7 @@ def default_stages(config: Config) -> list[Stage]:
         IdentifyLanguage(),
         NormaliseEvasion(),
         speech_stage(config),
-        ResolvePlaces(home_areas=config.places.home_areas),
+        ResolvePlaces(home_areas=config.places.home_areas, home_area=config.places.home_area),
     ]
 
 
