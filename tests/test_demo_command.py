@@ -69,3 +69,15 @@ def test_the_demo_flags_the_false_claim_and_the_calls_before_the_onset(demo_run:
     assert "most dangerous messages" in output and "hours before the onset" in output
     speech_svg = (folder / "timeline-speech.svg").read_text(encoding="utf-8")
     assert speech_svg.startswith("<svg") and "high" in speech_svg
+
+
+def test_the_demo_messages_resolve_to_their_villages(demo_run: tuple[Path, str]) -> None:
+    folder, output = demo_run
+    store = SqliteStore.from_config(Config.from_mapping({"store": {"path": str(folder / "demo.db")}}))
+    top = {row["name"]: row for row in store.place_counts(20)}
+    assert {"Masanchi", "Korday", "Sortobe"} <= set(top)
+    assert top["Masanchi"]["as_scene"] >= 100, "the scenario happens in Masanchi"
+    assert "places named most" in output
+    flagged = store.speech_flags(["high", "critical"], limit=100)
+    named = [p for f in flagged for p in store.enrichments(f["id"])["places"]["places"]]
+    assert any(p["name"] == "Masanchi" and p["district"].startswith("Korday") for p in named)
