@@ -64,8 +64,10 @@ TURKIC_ENDINGS = (
 )  # fmt: skip
 EN_ENDINGS = ("'s", "s")
 ENDINGS = frozenset(fold(e) for e in ("", *RU_ENDINGS, *TURKIC_ENDINGS, *EN_ENDINGS))
-# Russian stems change at the end: Кордай → Кордая, Ивановка → Ивановке, Тараз is stable.
-_RU_STEM_CHANGES = {"й": "", "а": "", "я": "", "ь": ""}
+# Russian stems change at the end: Кордай → Кордая, Ивановка → Ивановке, Тараз is stable. A name
+# ending in one of these letters is also indexed without it, with the endings that replace it.
+_RU_CHANGING_LAST = frozenset("йаяь")
+_RU_REPLACING_ENDINGS = frozenset(("я", "ю", "ем", "е", "и", "ы", "у", "ой", "ою", "ей", "ью"))
 _MIN_NAME = 2
 
 
@@ -82,20 +84,18 @@ def _load_words() -> dict[str, frozenset[str]]:
 
 _WORDS = _load_words()
 
-# Words before a name that say "settlement", "street" or "from"; after it, "street" in kk/ky/en.
+# The words around a name that say what it is (see the data file's header).
 FEATURE_BEFORE = _WORDS["feature_before"]
 FEATURE_AFTER = _WORDS["feature_after"]
 NOT_A_PLACE = _WORDS["not_a_place"]
 NEEDS_CONTEXT = _WORDS["needs_context"]
-_SETTLEMENT_AFTER = ("кала", "шаар", "аул", "айыл", "село", "city", "town", "village", "кент", "станс", "станц")
-# (folded: қала is written кала)
-_AREA_PREFIXES = ("аудан", "район", "облыс", "област", "обл", "district", "region", "oblast", "р н")
 SETTLEMENT_BEFORE = _WORDS["settlement_before"]
 STREET_BEFORE = _WORDS["street_before"]
 STREET_AFTER = _WORDS["street_after"]
-AREA_AFTER = _WORDS["area_after"]
 ORIGIN_BEFORE = _WORDS["origin_before"]
 SCENE_BEFORE = _WORDS["scene_before"]
+_SETTLEMENT_AFTER = tuple(sorted(_WORDS["settlement_after"]))  # word beginnings
+_AREA_AFTER = tuple(sorted(_WORDS["area_after"]))  # word beginnings
 _ORIGIN_ENDINGS_RAW = ("дан", "ден", "тан", "тен", "нан", "нен", "дон", "дөн", "тон", "төн", "нон", "нөн")
 _DEMONYM_ENDINGS_RAW = (
     "ский", "ского", "скому", "ском", "ским", "ская", "ской", "скую", "ские", "ских", "скими",
@@ -187,12 +187,8 @@ class PlaceResolver:
             unique = tuple(dict.fromkeys(places))
             last = words[-1]
             self._index.setdefault(_key(words, last), []).append((words, unique, None))
-            changed = _RU_STEM_CHANGES.get(last[-1])
-            if changed is not None and len(last) > 4:
-                # the Russian stem without its last letter, with only the endings that replace it
-                self._index.setdefault(_key(words, last[:-1]), []).append(
-                    (words, unique, frozenset(("я", "ю", "ем", "е", "и", "ы", "у", "ой", "ою", "ей", "ью")))
-                )
+            if last[-1] in _RU_CHANGING_LAST and len(last) > 4:
+                self._index.setdefault(_key(words, last[:-1]), []).append((words, unique, _RU_REPLACING_ENDINGS))
         self._lengths = sorted({len(k) for k in self._index}, reverse=True)
 
     def resolve(self, text: str, channel: str | None = None) -> list[PlaceRef]:
@@ -224,7 +220,9 @@ class PlaceResolver:
         return found
 
     def _longest_at(self, words: Sequence[str], i: int, dateline: bool = False) -> _Mention | None:
+        """The mention starting at word ``i``: the most words, then the longest stem."""
         best: _Mention | None = None
+        best_size = (0, 0)
         first = words[i]
         for length in self._lengths:
             if length > len(first):
@@ -242,7 +240,8 @@ class PlaceResolver:
                 ending = last[len(stem) :]
                 if ending not in (endings if endings is not None else ENDINGS):
                     continue
-                if best is None or end - i > best.end - best.start or len(stem) > len(best.ending):
+                if (end - i, len(stem)) > best_size:
+                    best_size = (end - i, len(stem))
                     best = _Mention(i, end, places, ending, _role(words, i, end, ending, dateline))
             if best is not None:
                 return best
@@ -301,7 +300,7 @@ def _role(words: Sequence[str], start: int, end: int, ending: str, dateline: boo
     if before in STREET_BEFORE or before in FEATURE_BEFORE:
         return "skip"
     attributive = not ending or ending in _ADJECTIVE_ENDINGS  # "Масанчи көшесі", "Ошский базар", "Чуйская область"
-    if attributive and (after in STREET_AFTER or after in FEATURE_AFTER or after.startswith(_AREA_PREFIXES)):
+    if attributive and (after in STREET_AFTER or after in FEATURE_AFTER or after.startswith(_AREA_AFTER)):
         # "Масанчи көшесі", "Балқаш көлі", "Кордайского района": a name used for a street, a lake or
         # the district (which ``areas_named`` reads); "Қаракемерде базар" is still the village
         return "skip"
