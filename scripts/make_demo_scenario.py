@@ -2825,6 +2825,8 @@ def manifest(generated: Generated) -> str:
         f'end = "{END.isoformat()}"',
         f'onset = "{ONSET.isoformat()}"',
         'onset_place = "Masanchi"',
+        "# The district the scenario's channels watch: same-named places there win (places.home_area).",
+        'home_area = "kz-zhambyl-korday"',
         'onset_district = "Kordai district"',
         'onset_region = "Zhambyl region"',
         'onset_country = "KZ"',
