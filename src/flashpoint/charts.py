@@ -99,3 +99,54 @@ def hourly_timeline_svg(
         lx += 16 + 7 * len(name) + 20
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def hourly_bars_png(
+    counts: Sequence[tuple[str, int]],
+    *,
+    title: str,
+    marks: Sequence[tuple[str, str]] = (),
+    width: int = 900,
+    height: int = 320,
+) -> bytes:
+    """A PNG bar chart of one series per hour ('YYYY-MM-DDTHH' UTC, count), with labelled marks
+    (hour, label); labels should be in Latin letters (the bundled font has no Cyrillic).
+
+    >>> png = hourly_bars_png([("2025-03-15T18", 1), ("2025-03-15T20", 5)], title="cluster r1")
+    >>> png[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
+    True
+    """
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=13)
+    draw.text((10, 8), title, fill="black", font=font)
+    if not counts:
+        draw.text((10, 40), "no data", fill="black", font=font)
+    else:
+        hours = sorted({_hour(h) for h, _ in counts} | {_hour(h) for h, _ in marks})
+        start, end = hours[0], hours[-1] + timedelta(hours=1)
+        span = max(1, int((end - start).total_seconds() // 3600))
+        left, right, top, bottom = 50, 20, 36, 40
+        plot_w, plot_h = width - left - right, height - top - bottom
+        peak = max(n for _, n in counts) or 1
+        bar = plot_w / span
+        for hour_text, n in counts:
+            x = left + (_hour(hour_text) - start).total_seconds() / 3600 * bar
+            h = plot_h * n / peak
+            draw.rectangle([x, top + plot_h - h, x + max(bar - 1, 1), top + plot_h], fill=PALETTE[0])
+        draw.line([left, top + plot_h, width - right, top + plot_h], fill="black")
+        draw.text((5, top), str(peak), fill="black", font=font)
+        for i in range(0, span + 1, max(1, span // 6)):
+            moment = start + timedelta(hours=i)
+            draw.text((left + i * bar, top + plot_h + 6), f"{moment:%d %b %H:00}", fill="black", font=font)
+        for j, (hour_text, label) in enumerate(marks):
+            x = left + (_hour(hour_text) - start).total_seconds() / 3600 * bar
+            draw.line([x, top, x, top + plot_h], fill=PALETTE[3], width=2)
+            draw.text((x + 3, top + 4 + 14 * j), label, fill=PALETTE[3], font=font)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
