@@ -348,3 +348,65 @@ def test_lookups_survive_huge_emoji_and_mixed_script_input(gaz: Gazetteer) -> No
     assert gaz.candidates("🔥🔥🔥") == () and gaz.candidates("") == ()
     assert gaz.areas_named("Кордайского района\x00\ufeff") == ("kz-zhambyl-korday",)
     assert name_key(None) == ""  # type: ignore[arg-type]
+
+
+# --- the districts on both banks of the Chu and their centres ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("в Сокулукском районе", ("kg-chuy-sokuluk",)),
+        ("Жайылский район", ("kg-chuy-jayyl",)),
+        ("Бәйзақ ауданында", ("kz-zhambyl-baizak",)),
+        ("Жети-Өгүз районунда", ("kg-issyk-kul-jeti-oguz",)),
+        ("Енбекшиказахского района", ("kz-almaty-region-enbekshikazakh",)),
+        ("Жарминского района", ("kz-abai-zharma",)),
+        ("Панфиловского района", ("kg-chuy-panfilov", "kz-jetisu-panfilov")),  # both countries have one
+        ("уйгурская диаспора", ()),  # an adjective for people, not Uyghur District
+    ],
+)
+def test_new_districts_are_found_shared_names_name_both(gaz: Gazetteer, text: str, expected: tuple[str, ...]) -> None:
+    assert gaz.areas_named(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("place_id", "district", "geonameid"),
+    [
+        ("kg-chuy-ysyk-ata-kant", "kg-chuy-ysyk-ata", 1528193),
+        ("kg-chuy-moskva-belovodskoye", "kg-chuy-moskva", 1528702),
+        ("kg-chuy-alamudun-lebedinovka", "kg-chuy-alamudun", 1527690),
+        ("kg-chuy-sokuluk-sokuluk", "kg-chuy-sokuluk", 1527360),
+        ("kg-chuy-jayyl-kara-balta", "kg-chuy-jayyl", 1528182),
+        ("kg-chuy-panfilov-kaindy", "kg-chuy-panfilov", 1528234),
+        ("kz-zhambyl-baizak-sarykemer", "kz-zhambyl-baizak", 1520947),
+        ("kz-almaty-region-uyghur-chundzha", "kz-almaty-region-uyghur", 1524696),
+    ],
+)
+def test_district_centres_replace_their_geonames_rows_and_are_the_centres(
+    gaz: Gazetteer, place_id: str, district: str, geonameid: int
+) -> None:
+    place = gaz.by_id[place_id]
+    assert place.district == district and place.geonameid == geonameid
+    assert f"geonames-{geonameid}" not in gaz.by_id
+    area = gaz.area(district)
+    assert area is not None and area.centre == place_id
+    assert place.population is None or place.population > 0
+
+
+def test_soviet_names_from_geonames_are_former_names_and_context_follows_the_new_ids(gaz: Gazetteer) -> None:
+    kaindy = gaz.by_id["kg-chuy-panfilov-kaindy"]
+    assert kaindy.is_former_name("Молотовск") and kaindy.is_former_name("Molotovsk")
+    assert [p.id for p in gaz.candidates("Кайыңды")] == ["kg-chuy-panfilov-kaindy"]
+    assert gaz.by_id["kg-chuy-ysyk-ata-kant"].context == ("dungan",)
+    assert gaz.by_id["kg-chuy-alamudun-mayevka"].context == ("meskhetian_turk",)
+    assert gaz.by_id["kz-almaty-region-uyghur-chundzha"].context == ("uyghur",)
+
+
+def test_every_curated_village_has_a_district_and_issyk_kul_villages_lie_in_jeti_oguz(gaz: Gazetteer) -> None:
+    villages = [p for p in gaz if p.curated and p.kind in ("village", "district_centre")]
+    assert villages and all(p.district for p in villages)
+    for place_id in ("kg-issyk-kul-ak-suu-yrdyk", "kg-issyk-kul-jeti-oguz-barskoon", "kg-issyk-kul-jeti-oguz-tamga"):
+        assert gaz.by_id[place_id].district == "kg-issyk-kul-jeti-oguz"
+    kant = gaz.rollup(gaz.by_id["kg-chuy-ysyk-ata-kant"])
+    assert kant.district is not None and kant.district.name == "Ysyk-Ata District" and kant.country == "KG"
