@@ -30,7 +30,9 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from flashpoint import __version__
+from flashpoint.cli_claims import claims
 from flashpoint.cli_places import places
+from flashpoint.cli_rumours import rumours
 from flashpoint.cli_speech import label, train
 from flashpoint.config import Config
 from flashpoint.errors import ConfigError, FlashpointError, StoreError
@@ -698,6 +700,8 @@ def eval_places(obj: Context, data_path: Path, failures: int, split: str, as_jso
 main.add_command(train)
 main.add_command(label)
 main.add_command(places)
+main.add_command(rumours)
+main.add_command(claims)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import tempfile
 import tomllib
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -24,10 +24,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
-from flashpoint.charts import hourly_timeline_svg
+from flashpoint.charts import hourly_bars_png, hourly_timeline_svg
 from flashpoint.config import Config, StoreConfig
 from flashpoint.errors import ConfigError
+from flashpoint.rumours.claims import demo_claims
 from flashpoint.runners.embedded import EmbeddedRunner, IngestStats
+from flashpoint.runners.rumours import check_stories, story_of
 from flashpoint.speech.signals import SEVERITIES
 from flashpoint.store import MessageQuery, SqliteStore
 
@@ -123,6 +125,8 @@ def run_demo(
         config = replace(config, places=replace(config.places, home_area=manifest.home_area))
     demo_config, store = fresh_store(config, store_dir)
     runner = EmbeddedRunner(store, demo_config)
+    for claim in demo_claims():  # the fact-checkers' registry, as a team would keep it
+        store.put_claim(claim.as_record())
     console.rule(f"[bold]{manifest.name}[/bold]")
     console.print(manifest.description.strip(), markup=False)
     per_source = Table(title="ingest")
@@ -160,6 +164,7 @@ def run_demo(
     _print_onset_window(store, manifest, console)
     _print_speech(store, manifest, console)
     _print_places(store, console)
+    _print_rumours(store, manifest, console, timeline_path)
     report = store.verify_archive()
     console.print(
         f"evidence archive: {report.entries} raw records, hash chain "
@@ -191,7 +196,7 @@ def run_demo(
         )
         console.print(f"timeline pictures: {timeline_path}, {speech_path}")
     console.print(f"store: {demo_config.store.path}  (try: flashpoint --store {demo_config.store.path} status)")
-    console.print("[dim]Rumours, risk and alerts join this report as issues 5-6 land.[/dim]")
+    console.print("[dim]Risk scores and alerts join this report as issue 6 lands.[/dim]")
     return total
 
 
@@ -288,6 +293,38 @@ def _print_places(store: SqliteStore, console: Console) -> None:
             row["name"], row["district"] or "", row["country"], str(row["messages"]), str(row["as_scene"]), row["id"]
         )
     console.print(table)
+
+
+def _print_rumours(store: SqliteStore, manifest: Manifest, console: Console, timeline_path: Path | None) -> None:
+    """The false claim's cluster: where it started, how it spread, and the registered correction."""
+    stories = [story_of(store, c["cluster_id"]) for c in store.rumour_clusters(min_size=5, limit=200)]
+    checked = check_stories(store, stories)
+    false = [c for c in checked if c.claim is not None and c.claim.verdict == "false"]
+    console.print(
+        f"rumours: {len(stories)} clusters of 5+ forwarded copies; {len(false)} match a claim registered as false"
+    )
+    if not false:
+        return
+    top = max(false, key=lambda c: c.story.size)
+    story, first = top.story, top.story.first[0]
+    lead = (manifest.onset - first.sent_at).total_seconds() / 3600
+    console.print(
+        f"the false claim [bold]{top.claim.claim_id if top.claim else ''}[/bold]: {story.size} copies in "
+        f"{story.channels} channels, first seen {first.sent_at + manifest.local_offset:%d %b %H:%M} in "
+        f"{first.channel} ({lead:.1f} hours before the onset); severity {story.severity}; "
+        f"per hour: {', '.join(str(p.messages) for p in story.curve)}"
+    )
+    console.print(f"correction to send: {top.correction}", markup=False)
+    if timeline_path:
+        png = timeline_path.with_name(f"{timeline_path.stem}-rumour.png")
+        png.write_bytes(
+            hourly_bars_png(
+                [(p.hour, p.messages) for p in story.curve],
+                title=f"false claim {top.claim.claim_id if top.claim else ''}: copies per hour (UTC)",
+                marks=[(manifest.onset.astimezone(UTC).strftime("%Y-%m-%dT%H"), "onset")],
+            )
+        )
+        console.print(f"rumour picture: {png}")
 
 
 def _offset(offset: timedelta) -> str:

@@ -1,1 +1,1 @@
-"""Rumours: near-duplicate clusters of forwarded messages, and the registry of fact-checked claims they are matched to."""
+"""Rumours: near-duplicate clusters of forwarded messages, and the registry of fact-checked claims they match."""

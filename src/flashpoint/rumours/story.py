@@ -172,7 +172,7 @@ def virality(
     if before and new_places:
         reasons.append(f"reached new places: {', '.join(new_places)}")
     doubling = _doubling_hours(curve)
-    if len(doubling) >= 2 and doubling[-1] < doubling[-2]:
+    if len(doubling) >= 2 and doubling[-1] < doubling[-2] and doubling[-1] <= 6:
         reasons.append(f"doubling time fell from {doubling[-2]:.0f} h to {doubling[-1]:.0f} h")
     return tuple(reasons)
 

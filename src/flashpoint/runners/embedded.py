@@ -31,6 +31,8 @@ from flashpoint.config import Config
 from flashpoint.errors import ConfigError, FlashpointError, RecordError
 from flashpoint.model import Enriched, RawRecord, Skipped
 from flashpoint.places.stage import ResolvePlaces
+from flashpoint.rumours.cluster import Clusterer
+from flashpoint.runners.rumours import cluster_new_messages
 from flashpoint.sources import detect_format, expand_paths, source_for
 from flashpoint.sources.base import Options, Source, SplitError
 from flashpoint.speech.lexicon import load_lexicon
@@ -153,6 +155,7 @@ class EmbeddedRunner:
         self.config = config
         self.pipeline = Pipeline(list(stages) if stages is not None else default_stages(config))
         self.stage_adds = [(s.name, s.version, s.adds) for s in self.pipeline.stages]
+        self._clusterer: Clusterer | None = None
 
     # -- admission: the pure part shared by ingest and quarantine retry ---------------------------------
 
@@ -237,11 +240,23 @@ class EmbeddedRunner:
                     log.warning("file skipped: %s (%s)", path, exc.code)
                 except OSError as exc:
                     stats.errors.append(f"{path}: cannot read the file: {exc.strerror or exc}")
+            self._cluster()
             status = "done" if not stats.errors else "done_with_errors"
         finally:
             stats.duration_s = time.perf_counter() - started
             self.store.finish_run(run_id, status, stats.as_dict())
         return stats
+
+    def _cluster(self) -> None:
+        """Cluster what this run added into rumours (see :mod:`flashpoint.runners.rumours`). A
+        clustering failure is logged and left for the next run's catch-up; it never fails ingest."""
+        try:
+            if self._clusterer is None:
+                self._clusterer = Clusterer.rebuild(self.store.rumour_replay())
+            cluster_new_messages(self.store, self._clusterer)
+        except Exception:
+            log.exception("rumour clustering failed; the next run catches up")
+            self._clusterer = None
 
     def _ingest_file(
         self,

@@ -513,6 +513,83 @@ class SqliteStore:
         )
         return [(str(h), str(s), int(n)) for h, s, n in rows]
 
+    # -- rumour clusters (migration 0004) -------------------------------------------------------------
+
+    def rumour_replay(self) -> Iterator[tuple[str, str, str, datetime]]:
+        """(message id, cluster id, text_norm, sent_at) of every clustered message, in arrival order."""
+        rows = self.conn.execute(
+            "SELECT m.id, r.cluster_id, coalesce(json_extract(e.data, '$.text_norm'), ''), m.sent_at "
+            "FROM rumour_members r JOIN messages m ON m.rowid_ = r.message_rowid "
+            "LEFT JOIN enrichments e ON e.message_rowid = r.message_rowid AND e.stage = 'normalise_evasion' "
+            "ORDER BY r.seq"
+        )
+        for message_id, cluster_id, text, sent_at in rows:
+            yield message_id, cluster_id, text, datetime.fromisoformat(sent_at)
+
+    def unclustered(self, limit: int = 10_000) -> list[tuple[int, str, str, datetime]]:
+        """(rowid, message id, text_norm, sent_at) of messages not yet in a cluster, oldest first."""
+        rows = self.conn.execute(
+            "SELECT m.rowid_, m.id, coalesce(json_extract(e.data, '$.text_norm'), ''), m.sent_at FROM messages m "
+            "LEFT JOIN enrichments e ON e.message_rowid = m.rowid_ AND e.stage = 'normalise_evasion' "
+            "WHERE m.kind = 'message' AND NOT EXISTS (SELECT 1 FROM rumour_members r WHERE r.message_rowid = m.rowid_) "
+            "ORDER BY m.sent_at, m.rowid_ LIMIT ?",
+            (limit,),
+        )
+        return [(rowid, mid, text, datetime.fromisoformat(at)) for rowid, mid, text, at in rows]
+
+    def record_rumour_members(self, rows: Sequence[tuple[int, str, float]], merges: Mapping[str, str]) -> None:
+        """Add (rowid, cluster id, similarity) in arrival order and move merged clusters' members to
+        their survivor, in one transaction."""
+        with self.conn:
+            start = self.conn.execute("SELECT coalesce(max(seq), 0) FROM rumour_members").fetchone()[0]
+            self.conn.executemany(
+                "INSERT INTO rumour_members (message_rowid, seq, cluster_id, similarity) VALUES (?, ?, ?, ?)",
+                [(rowid, start + i + 1, cluster, sim) for i, (rowid, cluster, sim) in enumerate(rows)],
+            )
+            self.conn.executemany(
+                "UPDATE rumour_members SET cluster_id = ? WHERE cluster_id = ?",
+                [(survivor, old) for old, survivor in merges.items()],
+            )
+
+    def rumour_clusters(self, min_size: int = 2, limit: int = 50) -> list[dict[str, Any]]:
+        """Clusters of at least ``min_size`` messages: id, size, channels, first and last time."""
+        rows = self.conn.execute(
+            "SELECT r.cluster_id, count(*), count(DISTINCT m.channel), min(m.sent_at), max(m.sent_at) "
+            "FROM rumour_members r JOIN messages m ON m.rowid_ = r.message_rowid "
+            "GROUP BY r.cluster_id HAVING count(*) >= ? ORDER BY count(*) DESC, min(m.sent_at) LIMIT ?",
+            (min_size, limit),
+        )
+        names = ("cluster_id", "size", "channels", "first_at", "last_at")
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def rumour_members(self, cluster_id: str) -> list[dict[str, Any]]:
+        """The messages of a cluster with what the stages found: language, speech, places."""
+        rows = self.conn.execute(
+            "SELECT m.id, m.sent_at, m.channel, m.author, m.text, "
+            "(SELECT data FROM enrichments WHERE message_rowid = m.rowid_ AND stage = 'language'), "
+            "(SELECT data FROM enrichments WHERE message_rowid = m.rowid_ AND stage = 'speech'), "
+            "(SELECT data FROM enrichments WHERE message_rowid = m.rowid_ AND stage = 'places') "
+            "FROM rumour_members r JOIN messages m ON m.rowid_ = r.message_rowid WHERE r.cluster_id = ? ORDER BY r.seq",
+            (cluster_id,),
+        )
+        out = []
+        for mid, at, channel, author, text, language, speech, places in rows:
+            out.append(
+                {
+                    "id": mid,
+                    "sent_at": at,
+                    "channel": channel,
+                    "author": author,
+                    "text": text,
+                    "language": (orjson.loads(language)["language"] or {}).get("language", "und")
+                    if language
+                    else "und",
+                    "speech": orjson.loads(speech)["speech"] if speech else {},
+                    "places": orjson.loads(places)["places"] if places else [],
+                }
+            )
+        return out
+
     # -- speech labels (migration 0002) ---------------------------------------------------------------
 
     def record_speech_label(
@@ -580,6 +657,54 @@ class SqliteStore:
             record["speech"] = orjson.loads(record["speech"]) if record["speech"] is not None else None
             found.append(record)
         return found
+
+    # -- claims (migration 0003) ----------------------------------------------------------------------
+
+    def put_claim(self, record: Mapping[str, Any], replace: bool = False) -> str:
+        """Register a claim (``flashpoint.rumours.claims.Claim.as_record()``). Returns "added",
+        "unchanged" (the same id says the same thing), "replaced" (``replace``), or "conflict" (the id
+        exists with other content and ``replace`` is false: nothing is written)."""
+        row = self.conn.execute("SELECT content_sha256 FROM claims WHERE id = ?", (record["id"],)).fetchone()
+        if row is not None and row[0] == record["content_sha256"]:
+            return "unchanged"
+        if row is not None and not replace:
+            return "conflict"
+        now = now_text()
+        self.conn.execute(
+            "INSERT INTO claims (id, verdict, texts, corrections, sources, tags, claimed_at, checked_at, "
+            "content_sha256, added_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE "
+            "SET verdict=excluded.verdict, texts=excluded.texts, corrections=excluded.corrections, "
+            "sources=excluded.sources, tags=excluded.tags, claimed_at=excluded.claimed_at, "
+            "checked_at=excluded.checked_at, content_sha256=excluded.content_sha256, updated_at=excluded.updated_at",
+            (
+                record["id"],
+                record["verdict"],
+                _json(dict(record["texts"])),
+                _json(dict(record.get("corrections") or {})),
+                _json(list(record.get("sources") or [])),
+                _json(list(record.get("tags") or [])),
+                record.get("claimed_at"),
+                record.get("checked_at"),
+                record["content_sha256"],
+                now,
+                now,
+            ),
+        )
+        return "added" if row is None else "replaced"
+
+    def claims(self, verdict: str | None = None) -> list[dict[str, Any]]:
+        """Registered claims in id order (JSON columns decoded), optionally of one verdict."""
+        sql, params = "SELECT * FROM claims", []
+        if verdict:
+            sql, params = sql + " WHERE verdict = ?", [verdict]
+        cursor = self.conn.execute(sql + " ORDER BY id", params)
+        return [_claim_record(_row_dict(cursor, row)) for row in cursor.fetchall()]
+
+    def claim(self, claim_id: str) -> dict[str, Any] | None:
+        """One registered claim, or None."""
+        cursor = self.conn.execute("SELECT * FROM claims WHERE id = ?", (claim_id,))
+        row = cursor.fetchone()
+        return _claim_record(_row_dict(cursor, row)) if row else None
 
     # -- archive --------------------------------------------------------------------------------------
 
@@ -681,6 +806,12 @@ def _statements(sql: str) -> list[str]:
 
 def _row_dict(cursor: sqlite3.Cursor, row: Sequence[Any]) -> dict[str, Any]:
     return {d[0]: v for d, v in zip(cursor.description, row, strict=True)}
+
+
+def _claim_record(row: dict[str, Any]) -> dict[str, Any]:
+    for key in ("texts", "corrections", "sources", "tags"):
+        row[key] = orjson.loads(row[key])
+    return row
 
 
 def _quarantine_item(row: dict[str, Any], data: bytes, context: bytes) -> QuarantineItem:
