@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from flashpoint.cli import main
 from flashpoint.config import Config
 from flashpoint.demo import load_manifest
+from flashpoint.runners.rumours import check_stories, story_of
 from flashpoint.store import MessageQuery, SqliteStore
 
 
@@ -81,3 +82,15 @@ def test_the_demo_messages_resolve_to_their_villages(demo_run: tuple[Path, str])
     flagged = store.speech_flags(["high", "critical"], limit=100)
     named = [p for f in flagged for p in store.enrichments(f["id"])["places"]["places"]]
     assert any(p["name"] == "Masanchi" and p["district"].startswith("Korday") for p in named)
+
+
+def test_the_demo_shows_the_false_claims_cluster_and_its_correction(demo_run: tuple[Path, str]) -> None:
+    folder, output = demo_run
+    assert "the false claim masanchi-elder-killed" in output and "correction to send" in output
+    assert (folder / "timeline-rumour.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    store = SqliteStore.from_config(Config.from_mapping({"store": {"path": str(folder / "demo.db")}}))
+    stories = [story_of(store, c["cluster_id"]) for c in store.rumour_clusters(min_size=5, limit=1000)]
+    false = [c for c in check_stories(store, stories) if c.claim and c.claim.claim_id == "masanchi-elder-killed"]
+    assert false, "the rumour that the elder was killed is clustered and matched to its registered correction"
+    spread = max(false, key=lambda c: c.story.size).story
+    assert spread.size >= 10 and spread.channels >= 3 and spread.first[0].sent_at < load_manifest().onset

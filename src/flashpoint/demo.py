@@ -297,7 +297,7 @@ def _print_places(store: SqliteStore, console: Console) -> None:
 
 def _print_rumours(store: SqliteStore, manifest: Manifest, console: Console, timeline_path: Path | None) -> None:
     """The false claim's cluster: where it started, how it spread, and the registered correction."""
-    stories = [story_of(store, c["cluster_id"]) for c in store.rumour_clusters(min_size=5, limit=200)]
+    stories = [story_of(store, c["cluster_id"]) for c in store.rumour_clusters(min_size=5, limit=10_000)]
     checked = check_stories(store, stories)
     false = [c for c in checked if c.claim is not None and c.claim.verdict == "false"]
     console.print(

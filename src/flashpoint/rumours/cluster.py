@@ -19,7 +19,10 @@ How a message is placed (``Clusterer.add``):
    added comments, word drops and swaps; ``partial_ratio`` for truncation; the last two only when
    the shorter text is long enough to mean something and not tiny beside the longer one.
 4. No verified candidate: a new cluster, indexed. One: it joins. Candidates in several clusters:
-   the message bridges them and they merge into the oldest, whose id survives.
+   it joins the best match, and when it matches several clusters almost exactly (``merge_threshold``:
+   a message that contains two rumours whole) it bridges them and they merge into the oldest, whose
+   id survives. A looser merge rule chained distinct claims, decorated with the same comments, into
+   giant clusters at a million messages.
 
 Cluster ids are the id of the cluster's first message. State is rebuilt, not serialised: the store
 keeps (message_id, cluster_id, text_norm, at) for every message, and ``Clusterer.rebuild`` replays
@@ -75,6 +78,7 @@ class ClusterSettings:
     num_bands: int = 32  # 3 rows per band: the S-curve's midpoint is near Jaccard 0.3
     seed: int = 2020
     threshold: float = 0.80  # verified similarity needed to join
+    merge_threshold: float = 0.85  # a message merges clusters only when it matches each this well
     representative_below: float = 0.90  # a joiner less similar than this becomes a representative
     max_representatives: int = 4
     max_candidates: int = 40  # oldest first: bounds the verification cost of a crowded bucket
@@ -232,9 +236,11 @@ class Clusterer:
             self._index(cluster, text, minhash)
             self._exact[exact_key] = cluster
             return Assignment(message_id, 0.0, True)
-        target = min(matches)  # the oldest cluster survives a merge
-        merged = tuple(self._cluster_ids[root] for root in sorted(matches) if root != target)
-        for root in matches:
+        best_root = max(matches, key=lambda root: (matches[root], -root))
+        bridged = [root for root, score in matches.items() if score >= s.merge_threshold or root == best_root]
+        target = min(bridged)  # the oldest cluster survives a merge
+        merged = tuple(self._cluster_ids[root] for root in sorted(bridged) if root != target)
+        for root in bridged:
             if root != target:
                 self._parent[root] = target
                 self._representative_count[target] += self._representative_count[root]
