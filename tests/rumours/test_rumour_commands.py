@@ -19,9 +19,10 @@ def write_chat(path: Path) -> None:
     lines = []
     for i in range(8):
         prefix = ["", "Срочно! ", "Forwarded: ", "😡😡 "][i % 4]
-        lines.append({"id": i, "channel": f"chat{i % 4}", "date": f"2025-03-15T{18 + i // 4}:{10 * (i % 4):02d}:00+05:00",
-                      "text": prefix + CLAIM})  # fmt: skip
-    lines.append({"id": 100, "channel": "chat9", "date": "2025-03-15T18:00:00+05:00", "text": "Завтра в Таразе не будет воды"})
+        when = f"2025-03-15T{18 + i // 4}:{10 * (i % 4):02d}:00+05:00"
+        lines.append({"id": i, "channel": f"chat{i % 4}", "date": when, "text": prefix + CLAIM})
+    water = "Завтра в Таразе не будет воды"
+    lines.append({"id": 100, "channel": "chat9", "date": "2025-03-15T18:00:00+05:00", "text": water})
     path.write_bytes(b"\n".join(orjson.dumps(line) for line in lines) + b"\n")
 
 
