@@ -559,15 +559,21 @@ def demo(obj: Context, store_dir: Path | None, timeline_path: Path | None) -> No
 )
 @click.pass_obj
 def analyze(obj: Context, texts: tuple[str, ...], input_file: BinaryIO | None) -> None:
-    """Language, normalised text and speech signals of each TEXT, or of each JSONL line, as JSON lines.
+    """Language, normalised text, speech signals, places and matched claims (those registered in the
+    store) of each TEXT, or of each JSONL line, as JSON lines.
 
     Streams: each result is written as its line is read. A line that is not JSON or has no "text"
     gives an object with "error" naming the line; the stream goes on and the exit code is 3.
     """
+    from flashpoint.rumours.claims import Claim
     from flashpoint.runners.analyze import Analyzer
 
     with _errors():
-        analyzer = Analyzer(obj.config)
+        path = obj.config.store.path
+        claims = (
+            [Claim.from_record(r) for r in obj.store.claims()] if path != ":memory:" and Path(path).exists() else []
+        )
+        analyzer = Analyzer(obj.config, claims)
     sink = sys.stdout.buffer
     failed = 0
     if texts:

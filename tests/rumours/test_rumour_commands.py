@@ -62,3 +62,15 @@ def test_messages_left_unclustered_by_a_crash_are_caught_up(tmp_path: Path) -> N
     assert stats.messages == 4
     clusters = store.rumour_clusters(min_size=2)
     assert [c["size"] for c in clusters] == [8]
+
+
+def test_analyze_shows_the_registered_claim_a_message_repeats(tmp_path: Path) -> None:
+    store_path = str(tmp_path / "f.db")
+    demo = Path(__file__).resolve().parents[2] / "src" / "flashpoint" / "data" / "rumours" / "claims_demo.tsv"
+    assert run("--store", store_path, "claims", "import", str(demo))[0] == 0
+    code, out = run("--store", store_path, "analyze", "В Масанчи дунгане убили аксакала, забили до смерти")
+    assert code == 0
+    matches = orjson.loads(out.splitlines()[0])["claims"]
+    assert matches and matches[0]["claim_id"] == "masanchi-elder-killed" and matches[0]["verdict"] == "false"
+    code, out = run("--store", store_path, "analyze", "Завтра в Таразе не будет воды")
+    assert orjson.loads(out.splitlines()[0])["claims"] == []

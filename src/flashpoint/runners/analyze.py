@@ -1,5 +1,5 @@
 """`flashpoint analyze`: the text stages (language, normaliser, speech, places) on text given
-directly, without a store.
+directly, and the registered claims each text matches (when a store with claims is at hand).
 
 Why: analysts and scripts want to ask "what does Flashpoint see in this?" of one message or of a
 million lines, and get the same answer ingest would store. The same stages run (Unicode clean-up,
@@ -16,7 +16,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ import orjson
 from flashpoint.config import Config
 from flashpoint.model import Enriched, Message
 from flashpoint.places.stage import ResolvePlaces
+from flashpoint.rumours.claims import Claim, ClaimMatcher
 from flashpoint.stages import Pipeline
 from flashpoint.stages.text import NormaliseUnicode
 from flashpoint.text.language import IdentifyLanguage
@@ -40,8 +41,10 @@ MAX_TEXT_CHARS = 1 << 20
 class Analyzer:
     """The text stages of the ingest pipeline, applied to bare texts."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, claims: Sequence[Claim] = ()) -> None:
         places = ResolvePlaces(home_areas=config.places.home_areas, home_area=config.places.home_area)
+        # Lexical candidates first, embeddings only for them: affordable per message.
+        self.matcher = ClaimMatcher(claims, cross_language=False) if claims else None
         self.pipeline = Pipeline(
             [NormaliseUnicode(), IdentifyLanguage(), NormaliseEvasion(), speech_stage(config), places]
         )
@@ -53,12 +56,15 @@ class Analyzer:
             text=text[:MAX_TEXT_CHARS], raw_sha256="",
         )  # fmt: skip
         values = self.pipeline.run(Enriched(message)).values
+        language = str(values["language"].get("language") or "other")
+        matches = self.matcher.match(values["text_norm"], language) if self.matcher else []
         return {
             "id": message_id,
             "language": values["language"],
             "text_norm": values["text_norm"],
             "speech": values["speech"],
             "places": values["places"],
+            "claims": [m.as_value() for m in matches],
         }
 
     def analyze_lines(self, lines: Iterable[bytes]) -> Iterator[dict[str, Any]]:
