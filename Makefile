@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest_bench.py --messages 1000000
 	$(BIN)/python benchmarks/speech_bench.py --messages 100000
 	$(BIN)/python benchmarks/places_bench.py --messages 100000
+	$(BIN)/python benchmarks/cluster_bench.py --messages 1000000
 
 clean:
 	rm -rf $(VENV) demo-store benchmarks/work .pytest_cache .mypy_cache .ruff_cache
