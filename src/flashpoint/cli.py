@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import csv
 import logging
-import sqlite3
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,11 +29,12 @@ from rich.table import Table
 
 from flashpoint import __version__
 from flashpoint.cli_claims import claims
+from flashpoint.cli_common import StoreContext, console, errors, fail
 from flashpoint.cli_places import places
 from flashpoint.cli_rumours import rumours
 from flashpoint.cli_speech import label, train
 from flashpoint.config import Config
-from flashpoint.errors import ConfigError, FlashpointError, StoreError
+from flashpoint.errors import ConfigError
 from flashpoint.places.geojson import messages_geojson
 from flashpoint.runners.embedded import EmbeddedRunner, IngestStats
 from flashpoint.runners.embedded import Progress as IngestProgress
@@ -46,42 +45,17 @@ from flashpoint.store import MessageQuery, SqliteStore
 EXIT_FILE_ERROR = 3
 EXIT_QUARANTINE_LEFT = 6
 
-console = Console(stderr=True)
 out = Console()
 
 
-class Context:
-    def __init__(self, config: Config) -> None:
-        self.config = config
-        self._store: SqliteStore | None = None
-
-    @property
-    def store(self) -> SqliteStore:
-        """The existing store; commands that only read refuse to create one at a mistyped path."""
-        if self._store is None:
-            self._store = SqliteStore.existing(self.config)
-        return self._store
+class Context(StoreContext):
+    """The configured store (see :class:`StoreContext`) and a runner on it."""
 
     def runner(self, create: bool = False) -> EmbeddedRunner:
         """A runner on the store; ``create`` makes the store when it does not exist yet."""
         if self._store is None and create:
             self._store = SqliteStore.from_config(self.config)
         return EmbeddedRunner(self.store, self.config)
-
-
-def _fail(exc: FlashpointError) -> None:
-    console.print(f"[red]error:[/red] {exc}", soft_wrap=True, markup=True, highlight=False)
-    sys.exit(exc.exit_code)
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    try:
-        yield
-    except FlashpointError as exc:
-        _fail(exc)
-    except sqlite3.Error as exc:
-        _fail(StoreError("store_error", f"the store failed: {exc}"))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -102,7 +76,7 @@ def main(ctx: click.Context, config_path: str | None, store_path: str | None, ve
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    with _errors():
+    with errors():
         ctx.obj = Context(Config.load(config_path).with_store(store_path))
 
 
@@ -111,7 +85,7 @@ def _parse_pairs(pairs: tuple[str, ...], what: str) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            _fail(ConfigError("bad_option", f"{what} {pair!r} is not of the form key=value"))
+            fail(ConfigError("bad_option", f"{what} {pair!r} is not of the form key=value"))
         parsed[key.strip()] = value
     return parsed
 
@@ -158,13 +132,13 @@ def ingest(
         options["map"] = _parse_pairs(map_pairs, "--map")
     unknown = set(options) - known_options()
     if unknown:
-        _fail(
+        fail(
             ConfigError(
                 "unknown_option",
                 f"no reader knows the option(s) {sorted(unknown)}; known: {', '.join(sorted(known_options()))}",
             )
         )
-    with _errors():
+    with errors():
         runner = obj.runner(create=True)
         stats = _ingest_with_progress(runner, list(paths), fmt, options, force, quiet=as_json)
     if as_json:
@@ -221,7 +195,7 @@ def _print_stats(stats: IngestStats, store_path: str) -> None:
 @click.pass_obj
 def status(obj: Context, as_json: bool) -> None:
     """Counts by source, day and language, and what is waiting in quarantine."""
-    with _errors():
+    with errors():
         info = obj.store.status()
         info["last_runs"] = obj.store.runs(limit=5)
     if as_json:
@@ -262,7 +236,7 @@ def _when(value: str | None, name: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        _fail(ConfigError("bad_date", f"{name} {value!r} is not an ISO date or date-time"))
+        fail(ConfigError("bad_date", f"{name} {value!r} is not an ISO date or date-time"))
         raise
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -336,7 +310,7 @@ def messages(
         places=places,
         limit=limit if limit is not None or export_format != "table" else 50,
     )
-    with _errors():
+    with errors():
         rows = obj.store.messages(query)
         if export_format == "jsonl":
             for row in rows:
@@ -376,7 +350,7 @@ def quarantine() -> None:
 @click.pass_obj
 def quarantine_list(obj: Context, show_all: bool, limit: int, as_json: bool) -> None:
     """Quarantined records: where they came from and why they were rejected."""
-    with _errors():
+    with errors():
         items = obj.store.quarantine_items(status=None if show_all else "pending", limit=limit)
     if as_json:
         out.print_json(
@@ -413,10 +387,10 @@ def quarantine_list(obj: Context, show_all: bool, limit: int, as_json: bool) -> 
 @click.pass_obj
 def quarantine_show(obj: Context, item_id: int, raw: bool) -> None:
     """One quarantined record with its reason and raw content."""
-    with _errors():
+    with errors():
         item = obj.store.quarantine_item(item_id)
     if item is None:
-        _fail(ConfigError("not_found", f"no quarantined record with id {item_id}"))
+        fail(ConfigError("not_found", f"no quarantined record with id {item_id}"))
         return
     if raw:
         sys.stdout.buffer.write(item.data)
@@ -456,15 +430,15 @@ def quarantine_show(obj: Context, item_id: int, raw: bool) -> None:
 def quarantine_retry(obj: Context, item_ids: tuple[int, ...], retry_all: bool, option_pairs: tuple[str, ...]) -> None:
     """Parse quarantined records again (after a fix to the reader or with changed options)."""
     overrides = _parse_pairs(option_pairs, "--option")
-    with _errors():
+    with errors():
         ids = list(item_ids) or (
             [i.id for i in obj.store.quarantine_items(limit=1_000_000) if i.id] if retry_all else []
         )
         if not ids:
-            _fail(ConfigError("nothing_to_retry", "name quarantined record ids, or pass --all"))
+            fail(ConfigError("nothing_to_retry", "name quarantined record ids, or pass --all"))
         missing = [i for i in ids if obj.store.quarantine_item(i) is None]
         if missing:
-            _fail(ConfigError("not_found", f"no quarantined record with id {', '.join(map(str, missing))}"))
+            fail(ConfigError("not_found", f"no quarantined record with id {', '.join(map(str, missing))}"))
         runner = obj.runner()
         failed = 0
         for item_id in ids:
@@ -486,7 +460,7 @@ def archive() -> None:
 @click.pass_obj
 def archive_verify(obj: Context, expected_head: str | None, as_json: bool) -> None:
     """Recompute every record hash and chain link; report the first entries that do not fit."""
-    with _errors():
+    with errors():
         report = obj.store.verify_archive(expected_head)
     if as_json:
         out.print_json(
@@ -512,7 +486,7 @@ def runs(obj: Context, limit: int) -> None:
     table = Table(title="ingest runs")
     for column in ("id", "started", "status", "read", "added", "dups", "skipped", "quarantined", "seconds"):
         table.add_column(column)
-    with _errors():
+    with errors():
         for run in obj.store.runs(limit):
             table.add_row(
                 str(run["id"]),
@@ -545,7 +519,7 @@ def demo(obj: Context, store_dir: Path | None, timeline_path: Path | None) -> No
     """Ingest the bundled fictional three-day scenario into a fresh store and show what it found."""
     from flashpoint.demo import run_demo
 
-    with _errors():
+    with errors():
         run_demo(obj.config, store_dir=store_dir, timeline_path=timeline_path, console=out, progress_console=console)
 
 
@@ -568,7 +542,7 @@ def analyze(obj: Context, texts: tuple[str, ...], input_file: BinaryIO | None) -
     from flashpoint.rumours.claims import Claim
     from flashpoint.runners.analyze import Analyzer
 
-    with _errors():
+    with errors():
         path = obj.config.store.path
         claims = (
             [Claim.from_record(r) for r in obj.store.claims()] if path != ":memory:" and Path(path).exists() else []
@@ -633,12 +607,12 @@ def eval_speech(
     config = obj.config
     if model_dir:
         config = replace(config, speech=replace(config.speech, model=str(model_dir), use_model=True))
-    with _errors():
+    with errors():
         suite = load_suite(suite_dir)
         analyzer = Analyzer(config)
     cases = [c for c in suite.cases if (not languages or c.language in languages) and split in ("all", c.split)]
     if not cases:
-        _fail(ConfigError("empty_suite", "no suite cases match the --language and --split given"))
+        fail(ConfigError("empty_suite", "no suite cases match the --language and --split given"))
 
     def predict(texts: Sequence[str], language: str) -> list[bool]:
         return [SEVERITIES.index(analyzer.analyze_text(t)["speech"]["severity"]) >= 2 for t in texts]
@@ -683,7 +657,7 @@ def eval_places(obj: Context, data_path: Path, failures: int, split: str, as_jso
     from flashpoint.places.gazetteer import load_gazetteer
     from flashpoint.runners.analyze import Analyzer
 
-    with _errors():
+    with errors():
         cases = read_gold(data_path)
         analyzer = Analyzer(obj.config)
         report = evaluate(cases, lambda c: [p["id"] for p in analyzer.analyze_text(c.text)["places"]], load_gazetteer())

@@ -15,51 +15,25 @@ Example:
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import click
 import orjson
 from rich.console import Console
 from rich.table import Table
 
+from flashpoint.cli_common import StoreAccess, StoreContext, console, errors
 from flashpoint.config import Config
-from flashpoint.errors import ConfigError, FlashpointError, StoreError
+from flashpoint.errors import ConfigError
 from flashpoint.rumours.claims import LANGUAGES, Claim, Verdict, claim_from_row, read_claims
-from flashpoint.store import SqliteStore
+from flashpoint.store.sqlite import SqliteStore
 
 EXIT_BAD_ROWS = 3
 
-console = Console(stderr=True)
 out = Console()
-
-
-class StoreAccess(Protocol):
-    """What the commands need from the group's context object (flashpoint.cli's Context has it)."""
-
-    config: Config
-
-    @property
-    def store(self) -> SqliteStore: ...
-
-
-class ClaimsContext:
-    """The context ``claims_cli`` makes: the configured store, opened on first use."""
-
-    def __init__(self, config: Config) -> None:
-        self.config = config
-        self._store: SqliteStore | None = None
-
-    @property
-    def store(self) -> SqliteStore:
-        if self._store is None:
-            self._store = SqliteStore.existing(self.config)
-        return self._store
 
 
 def _writable_store(obj: StoreAccess) -> SqliteStore:
@@ -68,21 +42,6 @@ def _writable_store(obj: StoreAccess) -> SqliteStore:
     if path != ":memory:" and not Path(path).exists():
         return SqliteStore.from_config(obj.config)
     return obj.store
-
-
-def _fail(exc: FlashpointError) -> None:
-    console.print(f"[red]error:[/red] {exc}", soft_wrap=True, markup=True, highlight=False)
-    sys.exit(exc.exit_code)
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    try:
-        yield
-    except FlashpointError as exc:
-        _fail(exc)
-    except sqlite3.Error as exc:
-        _fail(StoreError("store_error", f"the store failed: {exc}"))
 
 
 @click.group()
@@ -114,7 +73,7 @@ def claims_add(
     replace: bool,
 ) -> None:
     """Register one claim."""
-    with _errors():
+    with errors():
         row: dict[str, str | None] = {
             "id": claim_id, "verdict": verdict, "sources": ";".join(sources), "tags": ";".join(tags),
             "claimed_at": claimed_at, "checked_at": checked_at,
@@ -144,7 +103,7 @@ def claims_import(obj: StoreAccess, path: Path, replace: bool) -> None:
     correction_kk, correction_en (any order); only one text column is needed. tags and sources are separated by
     ";". Rows that cannot be used are reported with their line number and the command exits with 3.
     """
-    with _errors():
+    with errors():
         rows = read_claims(path)
         store = _writable_store(obj) if rows.claims else None
         outcomes: Counter[str] = Counter()
@@ -171,7 +130,7 @@ def claims_import(obj: StoreAccess, path: Path, replace: bool) -> None:
 @click.pass_obj
 def claims_list(obj: StoreAccess, verdict: str | None, as_json: bool) -> None:
     """Registered claims: id, verdict, dates, languages and the text in the first language."""
-    with _errors():
+    with errors():
         records = obj.store.claims(verdict)
         if as_json:
             out.print_json(orjson.dumps(records).decode())
@@ -191,7 +150,7 @@ def claims_list(obj: StoreAccess, verdict: str | None, as_json: bool) -> None:
 @click.pass_obj
 def claims_show(obj: StoreAccess, claim_id: str, as_json: bool) -> None:
     """Everything registered about one claim."""
-    with _errors():
+    with errors():
         record = obj.store.claim(claim_id)
         if record is None:
             raise ConfigError("unknown_claim", f"there is no claim {claim_id!r}; see `flashpoint claims list`")
@@ -234,8 +193,8 @@ def _by_language(pairs: tuple[str, ...], option: str) -> dict[str, str]:
 @click.pass_context
 def claims_cli(ctx: click.Context, config_path: str | None, store_path: str | None) -> None:
     """The claims commands of `flashpoint`, alone."""
-    with _errors():
-        ctx.obj = ClaimsContext(Config.load(config_path).with_store(store_path))
+    with errors():
+        ctx.obj = StoreContext(Config.load(config_path).with_store(store_path))
 
 
 claims_cli.add_command(claims)

@@ -16,13 +16,11 @@ Example:
 from __future__ import annotations
 
 import re
-import sqlite3
 import sys
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import click
 import orjson
@@ -30,8 +28,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from flashpoint.cli_common import StoreAccess, StoreContext, console, errors, fail
 from flashpoint.config import Config
-from flashpoint.errors import ConfigError, FlashpointError, StoreError
+from flashpoint.errors import ConfigError
 from flashpoint.speech.labelling import (
     DEFAULT_LABELS,
     LabelCandidate,
@@ -60,47 +59,7 @@ SHOWN_CHARS = 2000  # of a message's text; the rest is counted, not shown
 # they are shown as escapes (which also reveals them as possible evasion).
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
-console = Console(stderr=True)
 out = Console()
-
-
-class StoreAccess(Protocol):
-    """What the commands need from the group's context object (flashpoint.cli's Context has it)."""
-
-    config: Config
-
-    @property
-    def store(self) -> SqliteStore: ...
-
-
-class SpeechContext:
-    """The context ``speech_cli`` makes: the configured store, opened on first use and never
-    created at a mistyped path."""
-
-    def __init__(self, config: Config) -> None:
-        self.config = config
-        self._store: SqliteStore | None = None
-
-    @property
-    def store(self) -> SqliteStore:
-        if self._store is None:
-            self._store = SqliteStore.existing(self.config)
-        return self._store
-
-
-def _fail(exc: FlashpointError) -> None:
-    console.print(f"[red]error:[/red] {exc}", soft_wrap=True, markup=True, highlight=False)
-    sys.exit(exc.exit_code)
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    try:
-        yield
-    except FlashpointError as exc:
-        _fail(exc)
-    except sqlite3.Error as exc:
-        _fail(StoreError("store_error", f"the store failed: {exc}"))
 
 
 # -- flashpoint train speech ----------------------------------------------------------------------------
@@ -157,8 +116,8 @@ def train_speech(
     class, then refit on every row and save the model. Rows that cannot be used are listed with
     their row number and reason; exit code 3 when nothing usable is left."""
     if not data_paths and not from_store:
-        _fail(ConfigError("no_training_data", "give --data labelled.csv, --from-store, or both"))
-    with _errors():
+        fail(ConfigError("no_training_data", "give --data labelled.csv, --from-store, or both"))
+    with errors():
         data = LabelledData(())
         for path in data_paths:
             data = data + read_labelled_csv(path, text_column, label_column, target_column)
@@ -280,7 +239,7 @@ def label(
 ) -> None:
     """Label stored messages one at a time, most uncertain first: a key 1..9 labels, s skips,
     u undoes the last label, q quits."""
-    with _errors():
+    with errors():
         labels = parse_label_set(label_spec)
         model = _labelling_model(model_dir, obj.config)
         store = obj.store
@@ -433,8 +392,8 @@ def _read_key(prompt: str, single: bool) -> str | None:
 @click.pass_context
 def speech_cli(ctx: click.Context, config_path: str | None, store_path: str | None) -> None:
     """The speech commands of `flashpoint`, alone: train speech, label."""
-    with _errors():
-        ctx.obj = SpeechContext(Config.load(config_path).with_store(store_path))
+    with errors():
+        ctx.obj = StoreContext(Config.load(config_path).with_store(store_path))
 
 
 speech_cli.add_command(train)
