@@ -95,6 +95,7 @@ STREET_AFTER = _WORDS["street_after"]
 ORIGIN_BEFORE = _WORDS["origin_before"]
 SCENE_BEFORE = _WORDS["scene_before"]
 _SETTLEMENT_AFTER = tuple(sorted(_WORDS["settlement_after"]))  # word beginnings
+_SETTLEMENT_AFTER_WORDS = _WORDS["settlement_after_word"]  # whole words: "а" (ауылы), "с"
 _AREA_AFTER = tuple(sorted(_WORDS["area_after"]))  # word beginnings
 _ORIGIN_ENDINGS_RAW = ("дан", "ден", "тан", "тен", "нан", "нен", "дон", "дөн", "тон", "төн", "нон", "нөн")
 _DEMONYM_ENDINGS_RAW = (
@@ -200,7 +201,7 @@ class PlaceResolver:
         if not mentions:
             return []
         areas = self._areas(words, mentions, channel)
-        refs = [self._choose(m, tokens, areas) for m in mentions if m.role != "skip" and _plausible(m)]
+        refs = [self._choose(m, tokens, areas) for m in mentions if m.role != "skip" and _plausible(m, areas)]
         order = {"scene": 0, "mention": 1, "origin": 2}
         refs.sort(key=lambda r: (order[r.role], -r.confidence, r.span))
         return _unique(refs)
@@ -304,7 +305,7 @@ def _role(words: Sequence[str], start: int, end: int, ending: str, dateline: boo
         # "Масанчи көшесі", "Балқаш көлі", "Кордайского района": a name used for a street, a lake or
         # the district (which ``areas_named`` reads); "Қаракемерде базар" is still the village
         return "skip"
-    settled = before in SETTLEMENT_BEFORE or after.startswith(_SETTLEMENT_AFTER)
+    settled = before in SETTLEMENT_BEFORE or after in _SETTLEMENT_AFTER_WORDS or after.startswith(_SETTLEMENT_AFTER)
     if name in NOT_A_PLACE and not settled:
         return "skip"
     placed = settled or dateline or before in SCENE_BEFORE or before in ORIGIN_BEFORE
@@ -320,11 +321,14 @@ def _role(words: Sequence[str], start: int, end: int, ending: str, dateline: boo
     return "mention"
 
 
-def _plausible(mention: _Mention) -> bool:
+def _plausible(mention: _Mention, areas: set[str]) -> bool:
     """A bare word ("жақсы", good; "жарық", light) that is also the name of a small town far away is
-    a word: a mention with no place case or place word counts only for curated settlements and for
-    towns of 50,000 people or more."""
-    return mention.role != "mention" or any(p.curated or (p.population or 0) >= 50_000 for p in mention.places)
+    a word: a mention with no place case or place word counts only for curated settlements, towns of
+    50,000 people or more, and places in a district or region the text names ("Аксу Павлодарской
+    области")."""
+    return mention.role != "mention" or any(
+        p.curated or (p.population or 0) >= 50_000 or p.district in areas or p.region in areas for p in mention.places
+    )
 
 
 def _place_case(ending: str) -> bool:
