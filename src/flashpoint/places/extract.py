@@ -21,7 +21,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -63,7 +63,12 @@ TURKIC_ENDINGS = (
     "ында", "інде", "ына", "іне", "ынан", "інен", "су", "сү", "сунда", "сүндө", "суна", "сүнө",
 )  # fmt: skip
 EN_ENDINGS = ("'s", "s")
-ENDINGS = frozenset(fold(e) for e in ("", *RU_ENDINGS, *TURKIC_ENDINGS, *EN_ENDINGS))
+# Kazakh and Kyrgyz endings as chat writes them in Latin letters ("tokmokto", "masanshyga").
+LATIN_ENDINGS = (
+    "da", "de", "ta", "te", "do", "to", "nda", "nde", "ga", "ge", "ka", "ke", "go", "ko",
+    "dan", "den", "tan", "ten", "don", "ton", "nan", "nen", "dagy", "degi", "tagy", "tegi",
+)  # fmt: skip
+ENDINGS = frozenset(fold(e) for e in ("", *RU_ENDINGS, *TURKIC_ENDINGS, *EN_ENDINGS, *LATIN_ENDINGS))
 # Russian stems change at the end: Кордай → Кордая, Ивановка → Ивановке, Тараз is stable. A name
 # ending in one of these letters is also indexed without it, with the endings that replace it.
 _RU_CHANGING_LAST = frozenset("йаяь")
@@ -83,10 +88,17 @@ def _load_words() -> dict[str, frozenset[str]]:
 
 
 _WORDS = _load_words()
+TrapCheck = Callable[[str], bool]
+
+
+def _no_trap(phrase: str) -> bool:
+    return False
+
 
 # The words around a name that say what it is (see the data file's header).
 FEATURE_BEFORE = _WORDS["feature_before"]
 FEATURE_AFTER = _WORDS["feature_after"]
+FACILITY_AFTER = _WORDS["facility_after"]
 NOT_A_PLACE = _WORDS["not_a_place"]
 NEEDS_CONTEXT = _WORDS["needs_context"]
 SETTLEMENT_BEFORE = _WORDS["settlement_before"]
@@ -114,7 +126,7 @@ _LOCATIVE_ENDINGS_RAW = (
 _ADJECTIVE_ENDINGS = frozenset(e for e in RU_ENDINGS if "ск" in e or e.startswith("н"))
 _DEMONYM_ENDINGS = frozenset(fold(e) for e in _DEMONYM_ENDINGS_RAW)
 _ORIGIN_ENDINGS = frozenset(fold(e) for e in _ORIGIN_ENDINGS_RAW)
-_LOCATIVE_ENDINGS = frozenset(fold(e) for e in _LOCATIVE_ENDINGS_RAW)
+_LOCATIVE_ENDINGS = frozenset(fold(e) for e in (*_LOCATIVE_ENDINGS_RAW, *LATIN_ENDINGS[:14]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,10 +255,14 @@ class PlaceResolver:
                     continue
                 if (end - i, len(stem)) > best_size:
                     best_size = (end - i, len(stem))
-                    best = _Mention(i, end, places, ending, _role(words, i, end, ending, dateline))
+                    role = _role(words, i, end, ending, dateline, self._is_trap)
+                    best = _Mention(i, end, places, ending, role)
             if best is not None:
                 return best
         return None
+
+    def _is_trap(self, phrase: str) -> bool:
+        return bool(self.gazetteer.traps_named(phrase))
 
     # -- deciding
 
@@ -291,7 +307,9 @@ class PlaceResolver:
         return score
 
 
-def _role(words: Sequence[str], start: int, end: int, ending: str, dateline: bool = False) -> str:
+def _role(
+    words: Sequence[str], start: int, end: int, ending: str, dateline: bool = False, known_trap: TrapCheck = _no_trap
+) -> str:
     """What the mention is: scene, origin or mention; or "skip" for a street, a district, a lake,
     a pass, a market or a country named like a settlement, and for a name that is also a common word
     or a personal name when no case ending or word around it says "place"."""
@@ -301,11 +319,19 @@ def _role(words: Sequence[str], start: int, end: int, ending: str, dateline: boo
     if before in STREET_BEFORE or before in FEATURE_BEFORE:
         return "skip"
     attributive = not ending or ending in _ADJECTIVE_ENDINGS  # "Масанчи көшесі", "Ошский базар", "Чуйская область"
+    if attributive and after in FACILITY_AFTER and not known_trap(f"{name} {after}"):
+        return "mention"  # "каракемир рынок": the village's market; "Ошский рынок" in Bishkek is a known trap
     if attributive and (after in STREET_AFTER or after in FEATURE_AFTER or after.startswith(_AREA_AFTER)):
         # "Масанчи көшесі", "Балқаш көлі", "Кордайского района": a name used for a street, a lake or
         # the district (which ``areas_named`` reads); "Қаракемерде базар" is still the village
         return "skip"
-    settled = before in SETTLEMENT_BEFORE or after in _SETTLEMENT_AFTER_WORDS or after.startswith(_SETTLEMENT_AFTER)
+    before2 = words[start - 2] if start > 1 else ""
+    settled = (
+        before in SETTLEMENT_BEFORE
+        or (before == "of" and before2 in SETTLEMENT_BEFORE)  # "the village of Kenen"
+        or after in _SETTLEMENT_AFTER_WORDS
+        or after.startswith(_SETTLEMENT_AFTER)
+    )
     if name in NOT_A_PLACE and not settled:
         return "skip"
     placed = settled or dateline or before in SCENE_BEFORE or before in ORIGIN_BEFORE
