@@ -70,11 +70,11 @@ def test_messages_filter_by_place_and_export_geojson(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_top1_settlement_accuracy_on_the_labelled_set() -> None:
-    """Measured 85.6 % overall, 78.5 % on the held-out quarter the resolver was not tuned on."""
+    """Measured 89.7 % overall, 81.8 % on the held-out quarter the resolver was not tuned on."""
     cases = read_gold(ROOT / "tests" / "data" / "places" / "eval.tsv")
     assert len(cases) >= 300
     analyzer = Analyzer(Config())
     report = evaluate(cases, lambda c: [p["id"] for p in analyzer.analyze_text(c.text)["places"]], load_gazetteer())
-    assert report.accuracy() >= 0.83
-    assert report.accuracy("split:heldout") >= 0.74
+    assert report.accuracy() >= 0.87
+    assert report.accuracy("split:heldout") >= 0.78
     assert {k.split(":")[1] for k in report.total if k.startswith("language:")} >= {"ru", "kk", "en", "ky"}
