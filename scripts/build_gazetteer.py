@@ -28,6 +28,8 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+from flashpoint.places.gazetteer import PLACES_COLUMNS
+
 ROOT = Path(__file__).resolve().parent.parent
 PLACES = ROOT / "src" / "flashpoint" / "data" / "places"
 OUTPUT = PLACES / "geonames.tsv"
@@ -43,19 +45,7 @@ HEADER = """\
 # Columns: names is semicolon-separated and starts with the GeoNames name; region_basis is geonames, override
 # (admin1_overrides.tsv) or nearest (region of the nearest row with a code).
 """
-COLUMNS = (
-    "geonameid",
-    "name",
-    "names",
-    "lat",
-    "lon",
-    "population",
-    "country",
-    "admin1",
-    "region",
-    "region_name",
-    "region_basis",
-)
+COLUMNS = PLACES_COLUMNS["geonames.tsv"]  # the loader reads what the builder writes: one list for both
 
 
 def read_tsv(path: Path) -> list[dict[str, str]]:
