@@ -12,7 +12,8 @@ CPU-second, and ratios are against language ID alone measured in the same run.
 - ``speech_rules``: lexicons and rules on already-normalised text;
 - ``speech_model``: the linear model on the rules' candidates only (trained here on the suite's dev
   cases, so the figure is the cascade's real cost);
-- ``text_stages``: language + normaliser + rules + model cascade, per message as ingest runs them.
+- ``text_stages``: language + normaliser (with its language hooks) + rules + model cascade, per
+  message as the ingest stages run them.
 
 Results go to benchmarks/results/speech-<date>.json and benchmarks/results/speech-latest.json.
 
@@ -40,7 +41,7 @@ from flashpoint.speech.stage import is_candidate, with_model
 from flashpoint.speech.suite import load_suite
 from flashpoint.stages.text import clean_text
 from flashpoint.text.language import identify
-from flashpoint.text.normalise import normalise_for_matching
+from flashpoint.text.normalise import latinise_english, normalise_for_matching, to_cyrillic_for
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -103,7 +104,10 @@ def main() -> None:
 
     def full(text: str) -> object:
         language = identify(text)
-        norm = normalise_for_matching(text)
+        value = language.as_value()
+        norm = normalise_for_matching(
+            latinise_english(text) if language.language == "en" else text, to_cyrillic=to_cyrillic_for(value)
+        )
         result = analyse(norm, language.language)
         if is_candidate(result):
             result = with_model(result, model.predict_proba([norm])[0])
