@@ -3,6 +3,7 @@ a rebuilt clusterer equals the live one, and odd input never raises."""
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -216,3 +217,21 @@ def test_similarity_is_symmetric_and_bounded() -> None:
     a, b = "в масанчи убили аксакала возле мечети", "в таразе подорожал хлеб на двадцать тенге"
     assert similarity(a, b) == similarity(b, a) < 0.8
     assert similarity(a, a) == 1.0
+
+
+def test_a_shared_forwarding_comment_does_not_join_different_rumours() -> None:
+    """Once a comment has opened and closed many clusters it is boilerplate: two different claims
+    forwarded with it stay apart, while copies of one claim still join."""
+    at = datetime(2025, 3, 15, tzinfo=UTC)
+    head, tail = "срочно всем перешлите дальше пока не удалили", "тараттыңдар ағайын бауырлар барлығына жіберіңдер"
+    clusterer = Clusterer()
+    rng = random.Random(5)
+    letters = "абвгдежзиклмнопрстуфхцчшыэюя"
+    for i in range(40):  # forty different notices, each forwarded with the same comment
+        body = " ".join("".join(rng.choice(letters) for _ in range(7)) for _ in range(25))
+        assert clusterer.add(f"n{i}", f"{head} {body} {tail}", at).new_cluster
+    a = clusterer.add("a", f"{head} в масанчи сгорел магазин у моста {tail}", at)
+    b = clusterer.add("b", f"{head} в таразе отключат воду в четверг {tail}", at)
+    c = clusterer.add("c", f"{head} в масанчи сгорел магазин у моста!!! {tail}", at)
+    assert a.new_cluster and b.new_cluster
+    assert c.cluster_id == "a"

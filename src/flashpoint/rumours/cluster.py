@@ -56,6 +56,7 @@ _HEADER = re.compile(
     re.IGNORECASE,
 )
 _NON_WORD = re.compile(r"[\W_]+")
+EDGE_WORDS = 8  # words at each end of a text where forwarding comments are looked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,7 @@ class ClusterSettings:
     min_shared_share: float = 0.4  # token-set matching needs shared words this share of the longer text
     partial_floor: float = 0.7  # partial_ratio (slow on unlike texts) only above this score
     max_chars: int = 2000
+    boilerplate_clusters: int = 10  # an edge word pair that opened or closed this many new clusters is boilerplate
 
 
 def canonical_text(text_norm: str, max_chars: int = 2000) -> str:
@@ -148,6 +150,9 @@ class Clusterer:
         self._representative_text: list[str] = []
         self._representative_cluster: list[int] = []
         self._exact: dict[int, int] = {}  # hash of canonical text -> cluster number
+        # How many new clusters each first and last word pair opened or closed: forwarding comments
+        # ("срочно всем", "тараттыңдар ағайын") recur at the edges of many different rumours.
+        self._edges: dict[str, int] = {}
         self.messages = 0
 
     # --- union-find ----------------------------------------------------------------------------------
@@ -212,7 +217,9 @@ class Clusterer:
             root = self._root(self._representative_cluster[key])
             if best.get(root, 0.0) >= s.representative_below:
                 continue  # this cluster is already matched well enough
-            score = similarity(text, self._representative_text[key], s, enough=s.representative_below)
+            score = similarity(
+                self._content(text), self._content(self._representative_text[key]), s, enough=s.representative_below
+            )
             if score >= s.threshold and score > best.get(root, 0.0):
                 best[root] = score
         return best
@@ -233,6 +240,7 @@ class Clusterer:
         matches = self._verified(text, minhash)
         if not matches:
             cluster = self._new_cluster(message_id)
+            self._count_edges(text)
             self._index(cluster, text, minhash)
             self._exact[exact_key] = cluster
             return Assignment(message_id, 0.0, True)
@@ -249,6 +257,28 @@ class Clusterer:
             self._index(target, text, minhash)
         self._exact[exact_key] = target
         return Assignment(self._cluster_ids[target], score, False, merged)
+
+    def _count_edges(self, text: str) -> None:
+        """Count the word pairs of a new cluster's first and last eight words (a comment is rarely
+        longer), as ``_content`` strips them pair by pair."""
+        words = text.split()
+        edge = min(EDGE_WORDS, (len(words) - 2) // 2)
+        pairs = {" ".join(words[i : i + 2]) for i in range(0, edge - 1, 2)}
+        pairs |= {" ".join(words[len(words) - i - 2 : len(words) - i]) for i in range(0, edge - 1, 2)}
+        for pair in pairs:
+            self._edges[pair] = self._edges.get(pair, 0) + 1
+
+    def _content(self, text: str) -> str:
+        """The text without the boilerplate word pairs at its edges (repeatedly), so two different
+        rumours forwarded with the same comment are compared on what they claim."""
+        words = text.split()
+        limit = self.settings.boilerplate_clusters
+        edges = self._edges
+        while len(words) > 4 and edges.get(" ".join(words[:2]), 0) >= limit:
+            words = words[2:]
+        while len(words) > 4 and edges.get(" ".join(words[-2:]), 0) >= limit:
+            words = words[:-2]
+        return " ".join(words)
 
     # --- restart -------------------------------------------------------------------------------------
 
