@@ -57,6 +57,7 @@ _HEADER = re.compile(
 )
 _NON_WORD = re.compile(r"[\W_]+")
 EDGE_WORDS = 8  # words at each end of a text where forwarding comments are looked for
+EDGE_TABLE_LIMIT = 200_000  # edge word pairs counted at most (see Clusterer._prune_edges)
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,8 +266,19 @@ class Clusterer:
         edge = min(EDGE_WORDS, (len(words) - 2) // 2)
         pairs = {" ".join(words[i : i + 2]) for i in range(0, edge - 1, 2)}
         pairs |= {" ".join(words[len(words) - i - 2 : len(words) - i]) for i in range(0, edge - 1, 2)}
+        edges = self._edges
         for pair in pairs:
-            self._edges[pair] = self._edges.get(pair, 0) + 1
+            edges[pair] = edges.get(pair, 0) + 1
+        if len(edges) > EDGE_TABLE_LIMIT:
+            self._prune_edges()
+
+    def _prune_edges(self) -> None:
+        """Keep the edge table bounded: forget the pairs seen least (once, then twice...) until it is
+        half full. Comments recur, so they survive; pruning happens at the same points on replay."""
+        floor = 1
+        while len(self._edges) > EDGE_TABLE_LIMIT // 2:
+            self._edges = {pair: n for pair, n in self._edges.items() if n > floor}
+            floor += 1
 
     def _content(self, text: str) -> str:
         """The text without the boilerplate word pairs at its edges (repeatedly), so two different
