@@ -34,3 +34,14 @@ def test_a_steady_small_cluster_is_not_viral() -> None:
     curve = [HourPoint(f"2025-03-15T{h:02d}", 1, 1, 1, 0, ()) for h in range(10, 16)]
     assert virality(curve) == ()
     assert virality([]) == ()
+
+
+def test_only_clusters_active_in_the_last_hours_are_viral_now() -> None:
+    from flashpoint.runners.rumours import by_growth
+
+    old = tell("old", [member(0, 0, "c1"), *[member(i, 1.2, f"c{i}") for i in range(1, 12)]])
+    fresh = tell("fresh", [member(0, 20, "c1"), *[member(i, 21.2, f"c{i}") for i in range(1, 12)]])
+    assert old.viral and fresh.viral
+    ranked = by_growth([old, fresh])
+    assert [s.cluster_id for s in ranked] == ["fresh", "old"]
+    assert ranked[0].viral and ranked[1].viral == ()

@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -137,7 +137,9 @@ def story_of(store: Store, cluster_id: str) -> Story:
 
 
 def by_growth(stories: list[Story], hours: int = 6) -> list[Story]:
-    """Viral clusters first, then by messages in the last ``hours`` before the newest message of all."""
+    """Clusters going viral now first, then by messages in the last ``hours`` before the newest
+    message of all. A cluster whose last copy is older than that window is not "viral now", whatever
+    its last hour looked like, so its reasons are dropped."""
     if not stories:
         return stories
     newest = max(s.curve[-1].hour for s in stories)
@@ -146,4 +148,5 @@ def by_growth(stories: list[Story], hours: int = 6) -> list[Story]:
     def recent(story: Story) -> int:
         return sum(p.messages for p in story.curve if p.hour >= cut)
 
-    return sorted(stories, key=lambda s: (not s.viral, -recent(s), -s.size))
+    current = [s if s.curve[-1].hour >= cut else replace(s, viral=()) for s in stories]
+    return sorted(current, key=lambda s: (not s.viral, -recent(s), -s.size))
