@@ -26,21 +26,12 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from flashpoint.places.gazetteer import Gazetteer, Place
+from flashpoint.places.gazetteer import Gazetteer, Place, fold_letters
 from flashpoint.text.morphology import Token, split_hyphenated, tokenize
 
-# Kazakh and Kyrgyz letters folded to their Russian neighbours on both sides of the match: the
-# gazetteer has "Есик" and chat writes "Есікте", "Тоқмақта", "Ұзынағаш".
-_FOLD = str.maketrans("әғқңөұүһіáàâäãåéèêëíìîïıóòôöõúùûüýÿñńçćşśğžšč", "агкноуухиaaaaaaeeeeiiiiiooooouuuuyynnccssgzsc")
-
-
-def fold(word: str) -> str:
-    """A word with Kazakh and Kyrgyz letters folded.
-
-    >>> fold("тоқмақта")
-    'токмакта'
-    """
-    return word.translate(_FOLD)
+# Kazakh and Kyrgyz letters are folded to their Russian neighbours on both sides of the match (the
+# gazetteer has "Есик" and chat writes "Есікте", "Тоқмақта", "Ұзынағаш"), as the gazetteer folds them.
+fold = fold_letters
 
 
 # Endings a language puts on a place name written as one word: Russian cases and adjectives

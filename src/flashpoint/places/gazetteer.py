@@ -109,6 +109,22 @@ for _code, _target in str.maketrans(_FOLD).items():
     _FOLD_TABLE[_code] = _target
 
 
+# The letters alone (no punctuation): for matching word by word, as the place resolver does.
+_LETTER_FOLD: list[str | int | None] = [chr(code) for code in range(0x2100)]
+for _code, _target in str.maketrans({k: v for k, v in _FOLD.items() if k.isalpha()}).items():
+    _LETTER_FOLD[_code] = _target
+
+
+def fold_letters(word: str) -> str:
+    """A lowercase word with Kazakh and Kyrgyz letters and Latin diacritics folded, as ``name_key``
+    folds them (punctuation left alone).
+
+    >>> fold_letters("тоқмақта"), fold_letters("sortöbe")
+    ('токмакта', 'sortobe')
+    """
+    return word.translate(_LETTER_FOLD)
+
+
 def name_key(text: str) -> str:
     """The form names are compared in: lowercase, ё→е, kk/ky letters and Latin diacritics folded, single spaces.
 
