@@ -37,11 +37,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from results_file import write_results
+
 from flashpoint.rumours.chains import ChainMessage, generate_chains, load_claims, load_edit_kit, pairwise_scores
 from flashpoint.rumours.cluster import Clusterer, ClusterSettings, canonical_text
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
 DATA = ROOT / "tests" / "data" / "rumours"
 LETTERS = "абвгдеёжзийклмнопрстуфхцчшщыэюяәғқңөұүһі"
 
@@ -166,10 +167,7 @@ def main() -> None:
         **run(args.messages, args.chain_share),
     }
     print(json.dumps(result, indent=2, ensure_ascii=False))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    for name in (f"cluster-{stamp}.json", "cluster-latest.json"):
-        (RESULTS / name).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_results("cluster", result)
 
 
 if __name__ == "__main__":

@@ -24,8 +24,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from results_file import write_results
+
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
 
 _LOAD = """
 import resource, time, json
@@ -94,11 +95,8 @@ def main() -> None:
         "results": rows,
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    for path in (RESULTS / f"places-{stamp}.json", RESULTS / "places-latest.json"):
-        path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"messages naming a place: {report['with_a_place']:.1%}; results in {RESULTS}/places-latest.json")
+    latest = write_results("places", report)
+    print(f"messages naming a place: {report['with_a_place']:.1%}; results in {latest}")
 
 
 if __name__ == "__main__":

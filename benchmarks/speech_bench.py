@@ -24,13 +24,14 @@ Example:
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from results_file import write_results
 
 from flashpoint.errors import RecordError
 from flashpoint.model import Message, RawRecord
@@ -44,7 +45,6 @@ from flashpoint.text.language import identify
 from flashpoint.text.normalise import latinise_english, normalise_for_matching, to_cyrillic_for
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
 DEMO = ROOT / "src" / "flashpoint" / "data" / "demo"
 
 
@@ -132,11 +132,8 @@ def main() -> None:
         "target_per_cpu_s": 10_000,
         "results": rows,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    for path in (RESULTS / f"speech-{stamp}.json", RESULTS / "speech-latest.json"):
-        path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"candidates: {report['candidate_share']:.1%}; results in {RESULTS}/speech-latest.json")
+    latest = write_results("speech", report)
+    print(f"candidates: {report['candidate_share']:.1%}; results in {latest}")
 
 
 if __name__ == "__main__":
