@@ -436,10 +436,11 @@ class _Signals:
             danger = max(danger, 0.6)
         else:
             danger = max(danger, min(mobilising, 0.45))
-        return SpeechResult(_severity(danger), round(danger, 3), tuple(signals), targets, tuple(self.context))
+        return SpeechResult(severity_of(danger), round(danger, 3), tuple(signals), targets, tuple(self.context))
 
 
-def _severity(danger: float) -> str:
+def severity_of(danger: float) -> str:
+    """The severity a danger score in [0, 1] reads as (critical from 0.9)."""
     if danger >= 0.9:
         return "critical"
     if danger >= 0.7:

@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 from flashpoint.model import Enriched
 from flashpoint.speech.lexicon import Lexicon, load_lexicon
 from flashpoint.speech.model import SpeechModel
-from flashpoint.speech.signals import SEVERITIES, SpeechResult, SpeechSignal, analyse
+from flashpoint.speech.signals import SEVERITIES, SpeechResult, SpeechSignal, analyse, severity_of
 
 BENIGN_LABELS = frozenset(
     {"not_dangerous", "none", "neutral", "benign", "ok", "counter_speech", "counter", "news", "fact_check", "0", "no"}
@@ -62,12 +62,8 @@ def with_model(result: SpeechResult, probabilities: Mapping[str, float]) -> Spee
     score, severity = result.score, result.severity
     if danger > score and not MITIGATING.intersection(result.contexts):
         score = round(min(danger, 0.89), 3)
-        severity = SEVERITIES[max(SEVERITIES.index(severity), _step(score))]
+        severity = SEVERITIES[max(SEVERITIES.index(severity), SEVERITIES.index(severity_of(score)))]
     return SpeechResult(severity, score, (*result.signals, signal), result.targets, result.contexts)
-
-
-def _step(score: float) -> int:
-    return 3 if score >= 0.7 else 2 if score >= 0.5 else 1 if score >= 0.2 else 0
 
 
 def is_candidate(result: SpeechResult) -> bool:
